@@ -3,19 +3,19 @@
 //! Every decode error says *where* (the byte offset inside the candidate frame) and *what*
 //! (the field, and expected versus found where there is an expectation).
 
+use core::fmt;
+
 /// Why bytes at the start of a buffer are not (yet) a valid frame.
 ///
 /// `offset` fields are relative to the first byte of the candidate frame. The streaming decoder
 /// ([`crate::stream::StreamDecoder`]) adds the frame's position in the stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum FrameError {
     /// The bytes so far are a valid prefix of a frame; more are needed.
-    #[error("incomplete frame: more bytes needed")]
     Incomplete,
     /// The first byte(s) cannot start a frame of this dialect.
-    #[error("byte {offset}: 0x{found:02X} cannot start a frame")]
     BadStart {
         /// Offset of the offending byte.
         offset: usize,
@@ -23,7 +23,6 @@ pub enum FrameError {
         found: u8,
     },
     /// A length byte is impossible, or the frame length does not fit the message.
-    #[error("byte {offset}: bad length {found}: {reason}")]
     BadLength {
         /// Offset of the length field (or of the first byte past the expected end).
         offset: usize,
@@ -33,7 +32,6 @@ pub enum FrameError {
         reason: &'static str,
     },
     /// The checksum or CRC does not match the frame contents.
-    #[error("byte {offset}: bad checksum: expected 0x{expected:02X}, found 0x{found:02X}")]
     BadChecksum {
         /// Offset of the checksum field.
         offset: usize,
@@ -43,7 +41,6 @@ pub enum FrameError {
         found: u16,
     },
     /// A fixed marker (end byte, ETX, trailer) has the wrong value.
-    #[error("byte {offset}: expected marker 0x{expected:02X}, found 0x{found:02X}")]
     BadMarker {
         /// Offset of the marker.
         offset: usize,
@@ -53,7 +50,6 @@ pub enum FrameError {
         found: u8,
     },
     /// The command or function code is not one this dialect defines for this direction.
-    #[error("byte {offset}: unknown command 0x{found:02X}")]
     UnknownCommand {
         /// Offset of the command byte.
         offset: usize,
@@ -61,7 +57,6 @@ pub enum FrameError {
         found: u8,
     },
     /// A field holds a value outside its defined range.
-    #[error("byte {offset}: {field} 0x{found:02X} is out of range")]
     BadField {
         /// Offset of the field.
         offset: usize,
@@ -71,7 +66,6 @@ pub enum FrameError {
         found: u8,
     },
     /// A reply field does not echo the pending request (wrong board, lock or function).
-    #[error("byte {offset}: {field} 0x{found:02X} does not match the request (expected 0x{expected:02X})")]
     Mismatch {
         /// Offset of the field.
         offset: usize,
@@ -83,7 +77,6 @@ pub enum FrameError {
         found: u8,
     },
     /// No frame boundary was found within the longest frame this dialect allows.
-    #[error("no frame boundary within {limit} bytes")]
     TooLong {
         /// The limit that was reached.
         limit: usize,
@@ -91,6 +84,12 @@ pub enum FrameError {
 }
 
 impl FrameError {
+    /// What is wrong, without the location: `bad checksum: expected 0x9A, found 0x9B`.
+    /// [`Display`](core::fmt::Display) adds ` at byte N` where the error points at a byte.
+    pub const fn reason(&self) -> Reason<'_> {
+        Reason(self)
+    }
+
     /// The byte offset (inside the candidate frame) the error points at, if it points at one.
     pub const fn offset(&self) -> Option<usize> {
         match *self {
@@ -105,6 +104,44 @@ impl FrameError {
         }
     }
 }
+
+/// The location-free description of a [`FrameError`], from [`FrameError::reason`].
+#[derive(Debug, Clone, Copy)]
+pub struct Reason<'a>(&'a FrameError);
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self.0 {
+            FrameError::Incomplete => write!(f, "incomplete frame"),
+            FrameError::BadStart { found, .. } => write!(f, "0x{found:02X} cannot start a frame"),
+            FrameError::BadLength { found, reason, .. } => write!(f, "bad length {found}: {reason}"),
+            FrameError::BadChecksum { expected, found, .. } => {
+                write!(f, "bad checksum: expected 0x{expected:02X}, found 0x{found:02X}")
+            }
+            FrameError::BadMarker { expected, found, .. } => {
+                write!(f, "expected marker 0x{expected:02X}, found 0x{found:02X}")
+            }
+            FrameError::UnknownCommand { found, .. } => write!(f, "unknown command 0x{found:02X}"),
+            FrameError::BadField { field, found, .. } => write!(f, "{field} 0x{found:02X} is out of range"),
+            FrameError::Mismatch { field, expected, found, .. } => {
+                write!(f, "{field} 0x{found:02X} does not match the request (expected 0x{expected:02X})")
+            }
+            FrameError::TooLong { limit } => write!(f, "no frame boundary within {limit} bytes"),
+        }
+    }
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.reason())?;
+        match self.offset() {
+            Some(offset) => write!(f, " at byte {offset}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl core::error::Error for FrameError {}
 
 /// Why a message cannot be written as a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -41,6 +41,27 @@ pub struct Rejection {
     pub error: FrameError,
 }
 
+impl Rejection {
+    /// The stream offset the error points at: the offending byte where the error names one,
+    /// otherwise the first skipped byte.
+    pub fn error_offset(&self) -> u64 {
+        self.offset + self.error.offset().unwrap_or(0) as u64
+    }
+}
+
+impl core::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "offset {}: {} ({} byte(s) skipped from offset {})",
+            self.error_offset(),
+            self.error.reason(),
+            self.skipped,
+            self.offset
+        )
+    }
+}
+
 /// What the decoder found in the stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event<Q, R> {

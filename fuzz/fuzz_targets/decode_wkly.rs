@@ -1,0 +1,9 @@
+//! Arbitrary bytes through the Wkly decoders, both directions, with and without a pending
+//! request: no panic, and every accepted frame re-encodes to the bytes it was decoded from.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    locker_fuzz::decode_bytes(&lockproto::dialect::wkly::Wkly::default(), data);
+});
