@@ -90,6 +90,9 @@ pub struct Stats {
     pub bytes_skipped: u64,
 }
 
+/// The message type a decoder of dialect `D` yields.
+pub type DialectMessage<D> = Message<<D as Dialect>::Request, <D as Dialect>::Reply>;
+
 /// The event type a decoder of dialect `D` yields.
 pub type DialectEvent<D> = Event<<D as Dialect>::Request, <D as Dialect>::Reply>;
 
@@ -207,7 +210,7 @@ impl<D: Dialect, const N: usize> StreamDecoder<D, N> {
         self.held = None;
     }
 
-    fn decode_head(&self) -> Result<Decoded<Message<D::Request, D::Reply>>, FrameError> {
+    fn decode_head(&self) -> Result<Decoded<DialectMessage<D>>, FrameError> {
         let head = self.buf.get(..self.len).unwrap_or_default();
         match self.direction {
             Direction::Request => self

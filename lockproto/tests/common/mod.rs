@@ -42,7 +42,7 @@ pub fn vectors(dialect: &str) -> Vec<Vector> {
 /// `"8A 01 01 11 9B"` or `"8a0101119b"` to bytes.
 pub fn hex(text: &str) -> Vec<u8> {
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    assert!(digits.len() % 2 == 0, "odd hex length in {text:?}");
+    assert!(digits.len().is_multiple_of(2), "odd hex length in {text:?}");
     (0..digits.len()).step_by(2).map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap()).collect()
 }
 
