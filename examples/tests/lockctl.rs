@@ -95,6 +95,24 @@ fn modbus_relay_waveshare_flash_frame() {
 }
 
 #[test]
+fn kerong_cu12_frames_from_the_vendor_document() {
+    // "CU12 Protocol and Introduction" V1.1 (KERONG), examples not in the shared vectors:
+    // unlock lock 3 of board 0 and its reply, query unlock time (55 x 10 ms), set unlock time.
+    round_trip("kerong-cu12", "request", None, "02 00 02 81 00 00 03 88", "unlock", 0, Some(3));
+    round_trip("kerong-cu12", "reply", Some("02 00 02 81 00 00 03 88"), "02 00 02 81 10 00 03 98", "unlock", 0, Some(3));
+    round_trip("kerong-cu12", "reply", Some("02 00 00 82 00 00 03 87"), "02 00 00 82 10 02 03 D0 00 37", "unlock_time", 0, None);
+    round_trip("kerong-cu12", "request", None, "02 00 00 82 00 02 03 ED 00 64", "set_unlock_time", 0, None);
+}
+
+#[test]
+fn kerong_cu16_frames_from_the_vendor_document() {
+    // "KR-CU16 Communication Protocol Specification" V1.6 §5 (CU16.txt in mojisejr/smc-app):
+    // status of board 0 and its reply; xaleel/locker table: unlock board 1 lock 3 (ADDR 0x12).
+    round_trip("kerong-cu16", "request", None, "02 00 30 03 35", "query_status", 0, None);
+    round_trip("kerong-cu16", "request", None, "02 12 31 03 48", "unlock", 1, Some(3));
+}
+
+#[test]
 fn corrupted_frame_is_rejected_with_offset_and_reason() {
     // v003 with its BCC changed from 9B to 9C.
     let output = lockctl(&["decode", "--dialect", "bcc-8a80", "--dir", "request", "8A 01 01 11 9C"]);

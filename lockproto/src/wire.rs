@@ -33,11 +33,6 @@ impl<'a> Reader<'a> {
         let found = self.u8(offset)?;
         if found == expected { Ok(()) } else { Err(FrameError::BadMarker { offset, expected, found }) }
     }
-
-    /// Number of bytes available.
-    pub(crate) const fn len(&self) -> usize {
-        self.buf.len()
-    }
 }
 
 /// Writes a frame into a caller's buffer, failing instead of panicking when it is too short.

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 // tests/common is shared and not ours to edit; its `% 2 == 0` trips this newer lint.
-#[allow(clippy::manual_is_multiple_of)]
 mod common;
 
 use common::{assert_any_chunking_same, assert_resyncs, decode_chunked, hex, vectors};
