@@ -1,0 +1,93 @@
+//! How a board speaks: the [`Protocol`] trait, and [`Vendor`], which serves any
+//! [`lockproto::Dialect`] through its board side (`command` → execute → `reply` → `encode_reply`).
+
+use lockproto::{Command, DeviceError, DeviceErrorKind, Dialect, ReplyExpectation, Response};
+
+use super::hardware::{Changes, Hardware};
+
+/// The protocol side of a board firmware: turns decoded requests into replies, using the
+/// board's [`Hardware`].
+pub trait Protocol<const CH: usize> {
+    /// The wire codec.
+    type Dialect: Dialect + Clone;
+
+    /// The codec (the board core decodes requests with a copy of it).
+    fn dialect(&self) -> &Self::Dialect;
+
+    /// Handles one request decoded from the bus at `now_ms`; writes the reply frame into `out`
+    /// and returns its length (0: stay silent, e.g. a request for another board).
+    fn on_request(
+        &mut self,
+        request: &<Self::Dialect as Dialect>::Request,
+        hardware: &mut Hardware<CH>,
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> usize;
+
+    /// Called after every hardware poll that changed something (event logs live here).
+    fn on_changes(&mut self, _changes: &Changes, _hardware: &Hardware<CH>, _now_ms: u64) {}
+}
+
+/// A vendor dialect served through the neutral model: the firmware stands in for a vendor
+/// board.
+///
+/// A request is for this board when it carries the board's address, or the dialect's broadcast
+/// address (`broadcast`), or is an address query (which every board on the bus answers). The
+/// board answers when [`Dialect::reply_expectation`] says the master waits for it.
+#[derive(Debug, Clone)]
+pub struct Vendor<D> {
+    dialect: D,
+    broadcast: Option<u8>,
+}
+
+impl<D: Dialect + Clone> Vendor<D> {
+    /// Serves `dialect`; `broadcast` is the address every board obeys (CU12 `0x10`, CU16 `0x0F`,
+    /// Modbus `0`), if the dialect has one.
+    pub fn new(dialect: D, broadcast: Option<u8>) -> Self {
+        Vendor { dialect, broadcast }
+    }
+
+    /// The broadcast address.
+    pub fn broadcast(&self) -> Option<u8> {
+        self.broadcast
+    }
+}
+
+impl<D: Dialect + Clone, const CH: usize> Protocol<CH> for Vendor<D> {
+    type Dialect = D;
+
+    fn dialect(&self) -> &D {
+        &self.dialect
+    }
+
+    fn on_request(&mut self, request: &D::Request, hardware: &mut Hardware<CH>, now_ms: u64, out: &mut [u8]) -> usize {
+        // Requests without a neutral meaning (LED flashing, raw registers) are not served.
+        let Some((address, command)) = self.dialect.command(request) else { return 0 };
+        let me = hardware.address();
+        let everyone = matches!(command, Command::QueryAddress) || Some(address) == self.broadcast;
+        let expectation = self.dialect.reply_expectation(request);
+        let answer = if everyone {
+            expectation == ReplyExpectation::EveryBoard
+        } else if address == me {
+            expectation != ReplyExpectation::None
+        } else {
+            return 0;
+        };
+        let response = hardware.execute(&command, now_ms);
+        if !answer {
+            return 0;
+        }
+        let reply = match self.dialect.reply(me, request, &response) {
+            Ok(reply) => reply,
+            // The dialect cannot say this (e.g. a parameter it lacks): refuse the way it can.
+            Err(_) => {
+                let refusal = Response::DeviceError(DeviceError { code: 0, kind: DeviceErrorKind::UnknownCommand });
+                match self.dialect.reply(me, request, &refusal) {
+                    Ok(reply) => reply,
+                    Err(_) => return 0,
+                }
+            }
+        };
+        self.dialect.encode_reply(&reply, out).unwrap_or(0)
+    }
+}
