@@ -1,0 +1,165 @@
+//! The board's event log: a fixed ring of numbered events read with a cursor, so a door opened
+//! and closed between two polls is never missed (reference/lockboards.md §1.6: DP2 had to
+//! synthesise "open,close" because a quick open was invisible to polling).
+//!
+//! Rules (PROTOCOL.md §5.3):
+//!
+//! * Events are numbered `0, 1, 2, ...` modulo 65536 from boot; event 0 is `Boot`.
+//! * The ring keeps the newest `N` events; pushing into a full ring overwrites the oldest.
+//! * "Events from cursor `C`": if `C` is one of the kept numbers (or the next number, meaning
+//!   "nothing new"), the reply starts at `C`; otherwise (overwritten, or a cursor from another
+//!   boot) it starts at the oldest kept event and says `lost`.
+//! * The next cursor is `first + count`. `more` says the ring holds events after the batch.
+//! * Numbers are compared modulo 65536 with `N <= 32768`, so a cursor is unambiguous while the
+//!   master is less than `65536 - N` events behind.
+
+use super::messages::{EventBatch, EventKind, MAX_EVENTS_PER_REPLY, NativeEvent, NativeReply};
+
+/// What a read from a cursor returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRead {
+    /// Events between the cursor and `first` are gone.
+    pub lost: bool,
+    /// More events follow the batch.
+    pub more: bool,
+    /// Number of the first event of the batch.
+    pub first: u16,
+    /// The events.
+    pub events: EventBatch,
+}
+
+impl EventRead {
+    /// The cursor to read from next time.
+    pub fn next_cursor(&self) -> u16 {
+        // The batch holds at most 29 events.
+        self.first.wrapping_add(u16::try_from(self.events.len()).unwrap_or(0))
+    }
+}
+
+/// A ring of the newest `N` events (1 to 32768), numbered modulo 65536. No heap.
+///
+/// ```
+/// use lockproto::native::events::EventLog;
+/// use lockproto::native::messages::{EventKind, ResetCause};
+/// use lockproto::Lock;
+///
+/// let mut log = EventLog::<4>::new();
+/// log.push(EventKind::Boot { cause: ResetCause::PowerOn }, 0);
+/// let lock = Lock::new(3).unwrap();
+/// log.push(EventKind::DoorOpened { lock }, 1_000);
+/// log.push(EventKind::DoorClosed { lock }, 1_400);
+/// let read = log.read(1, 0);
+/// assert!(!read.lost);
+/// assert_eq!(read.events.len(), 2);
+/// assert_eq!(read.next_cursor(), 3);
+/// ```
+#[derive(Debug, Clone)]
+pub struct EventLog<const N: usize> {
+    ring: [NativeEvent; N],
+    /// Ring index of the oldest event.
+    start: usize,
+    len: usize,
+    /// The number the next event gets.
+    next: u16,
+}
+
+impl<const N: usize> EventLog<N> {
+    const VALID: () = assert!(N >= 1 && N <= 32_768, "an event log holds 1 to 32768 events");
+
+    /// An empty log; the next event is number 0.
+    pub const fn new() -> Self {
+        let () = Self::VALID;
+        EventLog { ring: [NativeEvent::EMPTY; N], start: 0, len: 0, next: 0 }
+    }
+
+    /// Records an event at board uptime `time_ms`; returns its number.
+    pub fn push(&mut self, kind: EventKind, time_ms: u32) -> u16 {
+        let number = self.next;
+        let slot_index = (self.start + self.len) % N;
+        if let Some(slot) = self.ring.get_mut(slot_index) {
+            *slot = NativeEvent { kind, time_ms };
+        }
+        if self.len == N {
+            self.start = (self.start + 1) % N;
+        } else {
+            self.len += 1;
+        }
+        self.next = self.next.wrapping_add(1);
+        number
+    }
+
+    /// The number the next event will get.
+    pub const fn next_number(&self) -> u16 {
+        self.next
+    }
+
+    /// The number of the oldest event kept (equals [`EventLog::next_number`] when empty).
+    pub const fn oldest_number(&self) -> u16 {
+        // len <= N <= 32768 fits u16.
+        self.next.wrapping_sub(self.len as u16)
+    }
+
+    /// Events kept.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no event is kept.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The ring size `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Event `number`, if it is still kept.
+    pub fn get(&self, number: u16) -> Option<NativeEvent> {
+        let offset = usize::from(number.wrapping_sub(self.oldest_number()));
+        if offset < self.len { self.at(offset) } else { None }
+    }
+
+    /// Events from `cursor` on, at most `max` (0 = as many as fit in one reply).
+    pub fn read(&self, cursor: u16, max: u8) -> EventRead {
+        let behind = usize::from(self.next.wrapping_sub(cursor));
+        let (lost, first, available) =
+            if behind <= self.len { (false, cursor, behind) } else { (true, self.oldest_number(), self.len) };
+        let limit = if max == 0 { MAX_EVENTS_PER_REPLY } else { usize::from(max).min(MAX_EVENTS_PER_REPLY) };
+        let take = available.min(limit);
+        let skip = self.len - available;
+        let mut events = EventBatch::new();
+        for offset in skip..skip + take {
+            if let Some(event) = self.at(offset) {
+                let _fits = events.push(event);
+            }
+        }
+        EventRead { lost, more: available > take, first, events }
+    }
+
+    /// The `Events` reply to `ReadEvents { cursor, max }`.
+    pub fn reply(&self, board: u8, seq: u8, boot: u16, cursor: u16, max: u8, now_ms: u32) -> NativeReply {
+        let read = self.read(cursor, max);
+        NativeReply::Events {
+            board,
+            seq,
+            boot,
+            lost: read.lost,
+            more: read.more,
+            first: read.first,
+            now_ms,
+            events: read.events,
+        }
+    }
+
+    /// The event `offset` places after the oldest.
+    fn at(&self, offset: usize) -> Option<NativeEvent> {
+        self.ring.get((self.start + offset) % N).copied()
+    }
+}
+
+impl<const N: usize> Default for EventLog<N> {
+    fn default() -> Self {
+        EventLog::new()
+    }
+}
