@@ -39,6 +39,7 @@ pub struct BoardCore<P: Protocol<CH>, const CH: usize> {
     decoder: StreamDecoder<P::Dialect, 256>,
     tx: [u8; TX_CAPACITY],
     tx_len: usize,
+    tx_ready_ms: u64,
     last_rx_ms: Option<u64>,
     idle_gap_ms: u32,
     stats: CoreStats,
@@ -54,6 +55,7 @@ impl<P: Protocol<CH>, const CH: usize> BoardCore<P, CH> {
             decoder,
             tx: [0; TX_CAPACITY],
             tx_len: 0,
+            tx_ready_ms: 0,
             last_rx_ms: None,
             idle_gap_ms: DEFAULT_IDLE_GAP_MS,
             stats: CoreStats::default(),
@@ -68,7 +70,7 @@ impl<P: Protocol<CH>, const CH: usize> BoardCore<P, CH> {
     /// Bytes received from the bus at `now_ms`. Requests for this board are executed at once
     /// and their replies queued for [`BoardCore::transmit`].
     pub fn receive(&mut self, bytes: &[u8], now_ms: u64) {
-        let BoardCore { protocol, hardware, decoder, tx, tx_len, stats, .. } = self;
+        let BoardCore { protocol, hardware, decoder, tx, tx_len, tx_ready_ms, stats, .. } = self;
         self.last_rx_ms = Some(now_ms);
         let mut reply = [0u8; 256];
         for event in decoder.feed(bytes) {
@@ -76,9 +78,11 @@ impl<P: Protocol<CH>, const CH: usize> BoardCore<P, CH> {
                 Event::Frame { message: Message::Request(request), .. } => {
                     stats.requests += 1;
                     let len = protocol.on_request(&request, hardware, now_ms, &mut reply);
+                    let delay = protocol.take_reply_delay_ms();
                     if len == 0 {
                         continue;
                     }
+                    *tx_ready_ms = (*tx_ready_ms).max(now_ms.saturating_add(u64::from(delay)));
                     let (Some(dst), Some(src)) = (tx.get_mut(*tx_len..*tx_len + len), reply.get(..len)) else {
                         stats.tx_overflows += 1;
                         continue;
@@ -127,6 +131,12 @@ impl<P: Protocol<CH>, const CH: usize> BoardCore<P, CH> {
     /// Reply bytes waiting to be sent.
     pub fn transmit(&self) -> &[u8] {
         self.tx.get(..self.tx_len).unwrap_or_default()
+    }
+
+    /// The earliest time the bytes of [`BoardCore::transmit`] may go on the wire (a native
+    /// discovery answer waits for its slot); 0 or a past time means now.
+    pub fn tx_ready_ms(&self) -> u64 {
+        self.tx_ready_ms
     }
 
     /// Marks the first `sent` bytes of [`BoardCore::transmit`] as sent.

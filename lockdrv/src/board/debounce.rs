@@ -58,6 +58,16 @@ impl<const CH: usize> Debouncer<CH> {
         Debouncer { stable_ms, known: false, stable: LockSet::EMPTY, candidate: LockSet::EMPTY, since: [0; CH] }
     }
 
+    /// Changes the hold time (pending changes use the new one).
+    pub fn set_stable_ms(&mut self, stable_ms: u32) {
+        self.stable_ms = stable_ms;
+    }
+
+    /// The hold time, ms.
+    pub fn stable_ms(&self) -> u32 {
+        self.stable_ms
+    }
+
     /// The debounced state (inputs active), or `None` before the first sample.
     pub fn state(&self) -> Option<LockSet> {
         self.known.then_some(self.stable)

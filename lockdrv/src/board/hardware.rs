@@ -189,6 +189,33 @@ impl<const CH: usize> Hardware<CH> {
         self.pulses.config()
     }
 
+    /// Changes the output limits (native `PulseMaxMs`, `MaxSimultaneous`).
+    pub fn set_pulse_config(&mut self, config: PulseConfig) {
+        self.pulses.set_config(config);
+        self.params.unlock_ms = self.params.unlock_ms.min(config.max_on_ms);
+    }
+
+    /// The input hold time, ms.
+    pub fn debounce_ms(&self) -> u32 {
+        self.doors.stable_ms()
+    }
+
+    /// Changes the input hold time (native `DebounceMs`).
+    pub fn set_debounce_ms(&mut self, ms: u32) {
+        self.doors.set_stable_ms(ms);
+        self.presence.set_stable_ms(ms);
+    }
+
+    /// The serial rate parameter, bit/s.
+    pub fn baud(&self) -> u32 {
+        self.params.baud
+    }
+
+    /// Changes the serial rate parameter (takes effect when the firmware applies it).
+    pub fn set_baud(&mut self, baud: u32) {
+        self.params.baud = baud;
+    }
+
     /// Switches every output off at once.
     pub fn all_off(&mut self) {
         self.pulses.all_off();

@@ -24,6 +24,12 @@ pub trait Protocol<const CH: usize> {
         out: &mut [u8],
     ) -> usize;
 
+    /// How long after the request the reply just produced must wait, ms (native discovery
+    /// slots); read once by the core after each [`Protocol::on_request`].
+    fn take_reply_delay_ms(&mut self) -> u32 {
+        0
+    }
+
     /// Called after every hardware poll that changed something (event logs live here).
     fn on_changes(&mut self, _changes: &Changes, _hardware: &Hardware<CH>, _now_ms: u64) {}
 }

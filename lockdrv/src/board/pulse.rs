@@ -113,6 +113,11 @@ impl<const CH: usize> PulseScheduler<CH> {
         self.config
     }
 
+    /// Changes the limits; running pulses keep their end time, new ones use the new limits.
+    pub fn set_config(&mut self, config: PulseConfig) {
+        self.config = config;
+    }
+
     /// Number of lock channels.
     pub fn channels(&self) -> u8 {
         self.channels
