@@ -3,3 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod board;
+#[cfg(feature = "sim")]
+pub mod sim;

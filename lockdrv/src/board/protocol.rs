@@ -1,7 +1,7 @@
 //! How a board speaks: the [`Protocol`] trait, and [`Vendor`], which serves any
 //! [`lockproto::Dialect`] through its board side (`command` → execute → `reply` → `encode_reply`).
 
-use lockproto::{Command, DeviceError, DeviceErrorKind, Dialect, ReplyExpectation, Response};
+use lockproto::{BoardStatus, Command, DeviceError, DeviceErrorKind, Dialect, ReplyExpectation, Response};
 
 use super::hardware::{Changes, Hardware};
 
@@ -83,16 +83,22 @@ impl<D: Dialect + Clone, const CH: usize> Protocol<CH> for Vendor<D> {
         if !answer {
             return 0;
         }
-        let reply = match self.dialect.reply(me, request, &response) {
-            Ok(reply) => reply,
-            // The dialect cannot say this (e.g. a parameter it lacks): refuse the way it can.
-            Err(_) => {
-                let refusal = Response::DeviceError(DeviceError { code: 0, kind: DeviceErrorKind::UnknownCommand });
-                match self.dialect.reply(me, request, &refusal) {
-                    Ok(reply) => reply,
-                    Err(_) => return 0,
-                }
-            }
+        // Dialects differ in what a reply carries: a WKLY or 8A/80 unlock reply reports the lock
+        // state, a CU16 status needs its presence bits, some status layouts have no door bits.
+        // Try the response as executed, then richer or plainer forms of the same facts, then a
+        // refusal the dialect can express.
+        let status = hardware.status();
+        let locks_only = BoardStatus { doors: None, ..status };
+        let refusal = Response::DeviceError(DeviceError { code: 0, kind: DeviceErrorKind::UnknownCommand });
+        let fallback: &[Response] = match response {
+            Response::Ack | Response::Status(_) => &[Response::Status(status), Response::Status(locks_only), refusal],
+            _ => &[refusal],
+        };
+        let Some(reply) = core::iter::once(&response)
+            .chain(fallback)
+            .find_map(|candidate| self.dialect.reply(me, request, candidate).ok())
+        else {
+            return 0;
         };
         self.dialect.encode_reply(&reply, out).unwrap_or(0)
     }
