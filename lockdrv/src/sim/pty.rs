@@ -13,6 +13,9 @@ use serialport::{SerialPort, TTYPort};
 
 use super::bus::Bus;
 
+/// Linux `EIO`: what reading a PTY master returns while no one holds the slave open.
+const EIO: i32 = 5;
+
 /// How long one turn of the serving loop waits for bytes from the master.
 const TICK: Duration = Duration::from_millis(1);
 
@@ -20,9 +23,6 @@ const TICK: Duration = Duration::from_millis(1);
 pub struct PtyServer {
     bus: Bus,
     port: TTYPort,
-    /// Held open so that the master side never sees a hang-up while no client is connected;
-    /// not exclusive, so that a client can open the same path.
-    slave: TTYPort,
     path: String,
 }
 
@@ -38,11 +38,13 @@ impl PtyServer {
     /// # Errors
     /// When the pair cannot be created or configured.
     pub fn new(bus: Bus) -> io::Result<Self> {
-        let (mut port, mut slave) = TTYPort::pair().map_err(io::Error::from)?;
-        slave.set_exclusive(false).map_err(io::Error::from)?;
+        let (mut port, slave) = TTYPort::pair().map_err(io::Error::from)?;
         port.set_timeout(TICK).map_err(io::Error::from)?;
         let path = slave.name().ok_or_else(|| io::Error::other("the PTY slave has no path"))?;
-        Ok(PtyServer { bus, port, slave, path })
+        // The slave end is closed here: serialport takes an flock on open, and a client opening
+        // the path with the default (exclusive) settings would fail while we held it.
+        drop(slave);
+        Ok(PtyServer { bus, port, path })
     }
 
     /// The path a master opens (`/dev/pts/N`).
@@ -65,8 +67,6 @@ impl PtyServer {
         let base = self.bus.now_us();
         let now_us = |start: Instant| base + start.elapsed().as_micros() as u64;
         let mut buf = [0u8; 1024];
-        // The slave handle is kept only for its open file descriptor.
-        let _ = &self.slave;
         loop {
             if stop.load(Ordering::Relaxed) || duration.is_some_and(|d| start.elapsed() >= d) {
                 return Ok(());
@@ -81,6 +81,8 @@ impl PtyServer {
                         e.kind(),
                         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                     ) => {}
+                // No client has the slave open (EIO, hang-up): wait for one.
+                Err(e) if no_client(&e) || e.kind() == io::ErrorKind::Other => std::thread::sleep(TICK),
                 Err(e) => return Err(e),
             }
             self.bus.run_until(now_us(start));
@@ -89,9 +91,18 @@ impl PtyServer {
                 if n == 0 {
                     break;
                 }
-                self.port.write_all(buf.get(..n).unwrap_or_default())?;
+                let sent = self.port.write_all(buf.get(..n).unwrap_or_default()).and_then(|()| self.port.flush());
+                match sent {
+                    // No client, or it went away mid-reply: the bytes are lost, as on a real bus.
+                    Err(e) if no_client(&e) => break,
+                    other => other?,
+                }
             }
-            self.port.flush()?;
         }
     }
+}
+
+/// Whether `error` means that no client holds the slave end open.
+fn no_client(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(EIO) || error.kind() == io::ErrorKind::BrokenPipe
 }
