@@ -67,6 +67,16 @@ impl<P: Protocol<CH>, const CH: usize> BoardCore<P, CH> {
         self.idle_gap_ms = ms;
     }
 
+    /// The quiet time that ends a partial frame, ms.
+    pub fn idle_gap_ms(&self) -> u32 {
+        self.idle_gap_ms
+    }
+
+    /// Whether part of a frame is waiting for the rest.
+    pub fn receiving(&self) -> bool {
+        !self.decoder.buffered().is_empty()
+    }
+
     /// Bytes received from the bus at `now_ms`. Requests for this board are executed at once
     /// and their replies queued for [`BoardCore::transmit`].
     pub fn receive(&mut self, bytes: &[u8], now_ms: u64) {

@@ -54,6 +54,7 @@ pub struct SimBoard<P: Protocol<SIM_CH>> {
     last_outputs: LockSet,
     edges: Vec<u64>,
     now_us: u64,
+    gap_deadline_us: Option<u64>,
 }
 
 impl<P: Protocol<SIM_CH>> SimBoard<P> {
@@ -70,6 +71,7 @@ impl<P: Protocol<SIM_CH>> SimBoard<P> {
             last_outputs: LockSet::EMPTY,
             edges: vec![0; SIM_CH],
             now_us,
+            gap_deadline_us: None,
         };
         board.advance(now_us);
         board
@@ -92,11 +94,18 @@ impl<P: Protocol<SIM_CH>> SimNode for SimBoard<P> {
 
     fn receive(&mut self, bytes: &[u8], now_us: u64) {
         self.core.receive(bytes, now_us / 1_000);
-        self.advance(now_us);
+        // Polling after every byte costs a pass over all channels: a request that did something
+        // (a reply, an output) is polled at once; a partial frame at its idle-gap deadline.
+        if self.core.outputs() != self.last_outputs || !self.core.transmit().is_empty() {
+            self.advance(now_us);
+        } else if self.core.receiving() {
+            self.gap_deadline_us = Some(now_us + u64::from(self.core.idle_gap_ms()) * 1_000 + 1_000);
+        }
     }
 
     fn advance(&mut self, now_us: u64) {
         self.now_us = now_us;
+        self.gap_deadline_us = None;
         self.physics.advance(now_us);
         let occupied = self.config.has_presence.then(|| self.physics.occupied());
         self.deadline_ms = self.core.poll(self.physics.doors_open(), occupied, now_us / 1_000);
@@ -114,7 +123,7 @@ impl<P: Protocol<SIM_CH>> SimNode for SimBoard<P> {
 
     fn next_deadline_us(&self) -> Option<u64> {
         let core = self.deadline_ms.map(|ms| (ms * 1_000).max(self.now_us + 1));
-        [core, self.physics.next_event_us()].into_iter().flatten().min()
+        [core, self.physics.next_event_us(), self.gap_deadline_us].into_iter().flatten().min()
     }
 
     fn pending_tx(&self) -> (&[u8], u64) {

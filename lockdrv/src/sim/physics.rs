@@ -29,6 +29,8 @@ struct Compartment {
     output: bool,
     opens_at: Option<u64>,
     closes_at: Option<u64>,
+    /// How long the next opening lasts, when not the configured time (opened by hand).
+    hold_us: Option<u64>,
     openings: u32,
 }
 
@@ -76,7 +78,7 @@ impl Physics {
                 c.opens_at = None;
                 c.open = true;
                 c.openings += 1;
-                c.closes_at = Some(at + config.open_for_us);
+                c.closes_at = Some(at + c.hold_us.take().unwrap_or(config.open_for_us));
             }
             if c.closes_at.is_some_and(|at| at <= now_us) {
                 c.closes_at = None;
@@ -123,12 +125,13 @@ impl Physics {
     }
 
     /// Someone opens a door by hand (a service key) at `now_us` and shuts it `for_us` later.
+    /// The opening is an event at `now_us`, so the board samples it like any other.
     pub fn open_by_hand(&mut self, lock: Lock, now_us: u64, for_us: u64) {
-        if let Some(c) = self.compartments.get_mut(lock.index()) {
-            c.open = true;
-            c.openings += 1;
-            c.opens_at = None;
-            c.closes_at = Some(now_us + for_us);
+        if let Some(c) = self.compartments.get_mut(lock.index())
+            && !c.open
+        {
+            c.opens_at = Some(now_us);
+            c.hold_us = Some(for_us);
         }
     }
 
