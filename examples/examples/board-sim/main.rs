@@ -71,24 +71,23 @@ fn main() -> ExitCode {
     };
     let first = dialect.address(0);
     let last = dialect.address(args.boards - 1);
-    println!("board-sim: serving {} {dialect} boards on {}", args.boards, server.path());
-    println!(
+    say(format_args!("board-sim: serving {} {dialect} boards on {}", args.boards, server.path()));
+    say(format_args!(
         "board-sim: addresses {first}..={last}, {} channels each, {} baud, faults {}, seed {}",
         dialect.channels(),
         config.baud,
         config.faults,
         config.seed
-    );
-    let _ = std::io::stdout().flush();
+    ));
     let run_for = args.run_for.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64);
     let stop = AtomicBool::new(false);
     match server.run(run_for, &stop) {
         Ok(()) => {
             let stats = server.bus().stats();
-            println!(
+            say(format_args!(
                 "board-sim: done: {} bytes in, {} bytes out, {} replies, faults {:?}",
                 stats.bytes_to_boards, stats.bytes_to_master, stats.replies, stats.faults
-            );
+            ));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -96,4 +95,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints a line and flushes it at once (a script waits for the path); a closed stdout (the
+/// reader took the first line and left) must not stop the server.
+fn say(line: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
