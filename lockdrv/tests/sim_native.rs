@@ -124,3 +124,16 @@ fn a_transaction_takes_the_wire_time_minimum_without_faults() {
     // Per-byte rounding of the byte time: at most 1 µs a byte.
     assert!(took >= min && took <= min + 18, "took {took} µs, minimum {min} µs");
 }
+
+#[test]
+fn an_8a80_stand_in_answers_an_unlock_a_second_late_as_the_vendor_board_does() {
+    use lockproto::dialect::bcc_8a80::{Bcc8a80, Bcc8a80Request, UNLOCK_REPLY_DELAY_MS};
+    let sim = SimDialect::Bcc8a80;
+    let bus = Bus::with_boards(sim, 1, BusConfig::for_dialect(sim));
+    let start = bus.now_us();
+    let request = Bcc8a80Request::Unlock { board: 1, lock: Lock::new(3).unwrap() };
+    assert_eq!(transact(&bus, &Bcc8a80::default(), &request, 1_500_000).len(), 1);
+    let took = bus.now_us() - start;
+    assert!(took >= u64::from(UNLOCK_REPLY_DELAY_MS) * 1_000, "replied after {took} µs");
+    assert!(took < u64::from(UNLOCK_REPLY_DELAY_MS) * 1_000 + 50_000, "replied after {took} µs");
+}

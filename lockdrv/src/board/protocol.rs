@@ -44,13 +44,24 @@ pub trait Protocol<const CH: usize> {
 pub struct Vendor<D> {
     dialect: D,
     broadcast: Option<u8>,
+    unlock_reply_delay_ms: u32,
+    pending_delay_ms: u32,
 }
 
 impl<D: Dialect + Clone> Vendor<D> {
     /// Serves `dialect`; `broadcast` is the address every board obeys (CU12 `0x10`, CU16 `0x0F`,
     /// Modbus `0`), if the dialect has one.
     pub fn new(dialect: D, broadcast: Option<u8>) -> Self {
-        Vendor { dialect, broadcast }
+        Vendor { dialect, broadcast, unlock_reply_delay_ms: 0, pending_delay_ms: 0 }
+    }
+
+    /// Answers unlocks `ms` late, as 8A/80 boards do ("about 1 s after the command, once the
+    /// lock had time to open", `lockproto::dialect::bcc_8a80::UNLOCK_REPLY_DELAY_MS`), so a
+    /// stand-in times like the board it replaces.
+    #[must_use]
+    pub fn with_unlock_reply_delay_ms(mut self, ms: u32) -> Self {
+        self.unlock_reply_delay_ms = ms;
+        self
     }
 
     /// The broadcast address.
@@ -64,6 +75,10 @@ impl<D: Dialect + Clone, const CH: usize> Protocol<CH> for Vendor<D> {
 
     fn dialect(&self) -> &D {
         &self.dialect
+    }
+
+    fn take_reply_delay_ms(&mut self) -> u32 {
+        core::mem::take(&mut self.pending_delay_ms)
     }
 
     fn on_request(&mut self, request: &D::Request, hardware: &mut Hardware<CH>, now_ms: u64, out: &mut [u8]) -> usize {
@@ -80,6 +95,9 @@ impl<D: Dialect + Clone, const CH: usize> Protocol<CH> for Vendor<D> {
             return 0;
         };
         let response = hardware.execute(&command, now_ms);
+        if matches!(command, Command::Unlock(_) | Command::UnlockMany(_) | Command::UnlockAll) {
+            self.pending_delay_ms = self.unlock_reply_delay_ms;
+        }
         if !answer {
             return 0;
         }

@@ -129,21 +129,31 @@ impl SimDialect {
         fn vendor<D: Dialect + Clone + 'static>(
             dialect: D,
             broadcast: Option<u8>,
+            unlock_delay_ms: u32,
             config: BoardConfig,
             physics: Physics,
             now_us: u64,
         ) -> Box<dyn SimNode> {
-            let make = Box::new(move |_, _| Vendor::new(dialect.clone(), broadcast));
+            let make = Box::new(move |_, _| {
+                Vendor::new(dialect.clone(), broadcast).with_unlock_reply_delay_ms(unlock_delay_ms)
+            });
             Box::new(SimBoard::new(make, config, physics, now_us))
         }
         match self {
-            SimDialect::KerongCu12 => vendor(KerongCu12::new(), Some(kerong_cu12::BROADCAST), config, physics, now_us),
-            SimDialect::KerongCu16 => vendor(KerongCu16::new(), Some(kerong_cu16::BUS_BOARD), config, physics, now_us),
-            SimDialect::Bcc8a80 => vendor(Bcc8a80::default(), None, config, physics, now_us),
-            SimDialect::Wkly => vendor(Wkly::default(), None, config, physics, now_us),
-            SimDialect::Winnsen => vendor(Winnsen::default(), None, config, physics, now_us),
+            SimDialect::KerongCu12 => {
+                vendor(KerongCu12::new(), Some(kerong_cu12::BROADCAST), 0, config, physics, now_us)
+            }
+            SimDialect::KerongCu16 => {
+                vendor(KerongCu16::new(), Some(kerong_cu16::BUS_BOARD), 0, config, physics, now_us)
+            }
+            // 8A/80 boards answer an unlock about 1 s late (lockproto bcc_8a80::UNLOCK_REPLY_DELAY_MS).
+            SimDialect::Bcc8a80 => {
+                vendor(Bcc8a80::default(), None, bcc_8a80::UNLOCK_REPLY_DELAY_MS, config, physics, now_us)
+            }
+            SimDialect::Wkly => vendor(Wkly::default(), None, 0, config, physics, now_us),
+            SimDialect::Winnsen => vendor(Winnsen::default(), None, 0, config, physics, now_us),
             SimDialect::ModbusRelay => {
-                vendor(ModbusRelay::default(), Some(modbus_relay::BROADCAST), config, physics, now_us)
+                vendor(ModbusRelay::default(), Some(modbus_relay::BROADCAST), 0, config, physics, now_us)
             }
             SimDialect::Native => {
                 let uid = seed.rotate_left(17) ^ (0xB0A2_D000_0000_0000 | u64::from(address));
