@@ -396,9 +396,14 @@ impl Bus {
         Endpoint { bus: self.clone() }
     }
 
-    /// A `DelayNs` that advances virtual time.
+    /// A `DelayNs` (blocking and async) that advances virtual time.
     pub fn delay(&self) -> SimDelay {
         SimDelay { bus: self.clone() }
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> SimClock {
+        SimClock { bus: self.clone() }
     }
 }
 
@@ -472,6 +477,28 @@ impl embedded_io::Write for Endpoint {
     }
 }
 
+/// The same endpoint for async masters: every future is ready at once, since waiting only
+/// moves virtual time.
+impl embedded_io_async::Read for Endpoint {
+    /// # Cancel safety
+    /// Cancel-safe: the future completes on its first poll.
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Silent> {
+        embedded_io::Read::read(self, buf)
+    }
+}
+
+impl embedded_io_async::Write for Endpoint {
+    /// # Cancel safety
+    /// Cancel-safe: the future completes on its first poll.
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Silent> {
+        embedded_io::Write::write(self, buf)
+    }
+
+    async fn flush(&mut self) -> Result<(), Silent> {
+        embedded_io::Write::flush(self)
+    }
+}
+
 /// A delay that advances the bus's virtual clock.
 #[derive(Debug, Clone)]
 pub struct SimDelay {
@@ -488,5 +515,30 @@ impl SimDelay {
 impl embedded_hal::delay::DelayNs for SimDelay {
     fn delay_ns(&mut self, ns: u32) {
         self.bus.advance(u64::from(ns).div_ceil(1_000));
+    }
+}
+
+impl embedded_hal_async::delay::DelayNs for SimDelay {
+    async fn delay_ns(&mut self, ns: u32) {
+        self.bus.advance(u64::from(ns).div_ceil(1_000));
+    }
+}
+
+/// The bus's virtual clock, for masters that read the time (a clock trait of the driver shells
+/// is implemented on top of this by the integrator).
+#[derive(Debug, Clone)]
+pub struct SimClock {
+    bus: Bus,
+}
+
+impl SimClock {
+    /// Virtual time, µs.
+    pub fn now_us(&self) -> u64 {
+        self.bus.now_us()
+    }
+
+    /// Virtual time, ms.
+    pub fn now_ms(&self) -> u64 {
+        self.bus.now_us() / 1_000
     }
 }
