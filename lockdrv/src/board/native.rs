@@ -1,12 +1,13 @@
 //! The native protocol's board side (lockproto/PROTOCOL.md §4, §5): reply cache, event log,
 //! boot id, clamped pulses, discovery.
 
+use lockproto::native::RawFrame;
 use lockproto::native::discovery::discover_answer_delay;
 use lockproto::native::frame::{BROADCAST, PROTOCOL_MINOR, REQUEST_PAYLOAD};
 use lockproto::native::messages::{ErrorCode, EventKind, NativeReply, NativeRequest, ParameterCode, PulseEnd};
 use lockproto::native::{EventLog, frame::MAX_FRAME_LEN};
 use lockproto::native::{FaultCode, Native, ReplyCache, RequestKey, ResetCause};
-use lockproto::{Dialect, Lock, LockSet};
+use lockproto::{Dialect, FrameError, Lock, LockSet};
 
 use super::hardware::{Changes, Hardware};
 use super::protocol::Protocol;
@@ -294,6 +295,21 @@ impl<const EV: usize, const CACHE: usize, const CH: usize> Protocol<CH> for Nati
 
     fn take_reply_delay_ms(&mut self) -> u32 {
         core::mem::take(&mut self.reply_delay_ms)
+    }
+
+    /// A CRC-valid frame for this board that does not decode (another major version, an unknown
+    /// command, a bad length or field) gets an error reply (PROTOCOL.md §3.3).
+    fn on_rejected(
+        &mut self,
+        bytes: &[u8],
+        error: &FrameError,
+        hw: &mut Hardware<CH>,
+        _now_ms: u64,
+        out: &mut [u8],
+    ) -> usize {
+        let Ok(raw) = RawFrame::parse(bytes) else { return 0 };
+        let Some(reply) = self.dialect.refusal(&raw.message, error, hw.address()) else { return 0 };
+        self.dialect.encode_reply(&reply, out).unwrap_or(0)
     }
 
     fn on_changes(&mut self, changes: &Changes, hw: &Hardware<CH>, now_ms: u64) {

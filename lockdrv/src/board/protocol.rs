@@ -1,7 +1,7 @@
 //! How a board speaks: the [`Protocol`] trait, and [`Vendor`], which serves any
 //! [`lockproto::Dialect`] through its board side (`command` → execute → `reply` → `encode_reply`).
 
-use lockproto::{BoardStatus, Command, DeviceError, DeviceErrorKind, Dialect, ReplyExpectation, Response};
+use lockproto::{BoardStatus, Command, DeviceError, DeviceErrorKind, Dialect, FrameError, ReplyExpectation, Response};
 
 use super::hardware::{Changes, Hardware};
 
@@ -23,6 +23,21 @@ pub trait Protocol<const CH: usize> {
         now_ms: u64,
         out: &mut [u8],
     ) -> usize;
+
+    /// Bytes that formed no request, from the start of the rejected run (as many as the core
+    /// kept), with the reason the first byte was refused. A protocol that answers frames it
+    /// cannot decode (native PROTOCOL.md §3.3) writes the refusal into `out` and returns its
+    /// length; the default stays silent.
+    fn on_rejected(
+        &mut self,
+        _bytes: &[u8],
+        _error: &FrameError,
+        _hardware: &mut Hardware<CH>,
+        _now_ms: u64,
+        _out: &mut [u8],
+    ) -> usize {
+        0
+    }
 
     /// How long after the request the reply just produced must wait, ms (native discovery
     /// slots); read once by the core after each [`Protocol::on_request`].
