@@ -137,3 +137,30 @@ fn an_8a80_stand_in_answers_an_unlock_a_second_late_as_the_vendor_board_does() {
     assert!(took >= u64::from(UNLOCK_REPLY_DELAY_MS) * 1_000, "replied after {took} µs");
     assert!(took < u64::from(UNLOCK_REPLY_DELAY_MS) * 1_000 + 50_000, "replied after {took} µs");
 }
+
+#[test]
+fn a_jammed_lock_pulses_but_its_door_stays_shut_and_the_board_logs_a_jam() {
+    let bus = bus(1);
+    let lock = Lock::new(6).unwrap();
+    bus.with_board(0, |b| b.physics_mut().set_jammed(lock, true));
+    let unlock = NativeRequest::Unlock { board: 1, seq: 1, boot: 0, lock, pulse_ms: 400 };
+    assert!(matches!(one(&bus, unlock), NativeReply::Unlocked { .. }), "accepted is not opened");
+    bus.advance(1_000_000);
+    assert_eq!(bus.pulses_of(0, lock), 1);
+    assert_eq!(bus.with_board(0, |b| b.physics().openings(lock)), Some(0));
+    let NativeReply::Events { events, .. } =
+        one(&bus, NativeRequest::ReadEvents { board: 1, seq: 2, cursor: 1, max: 0 })
+    else {
+        panic!()
+    };
+    let kinds: Vec<EventKind> = events.as_slice().iter().map(|e| e.kind).collect();
+    use lockproto::native::{FaultCode, PulseEnd};
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::PulseStarted { lock, applied_ms: 400 },
+            EventKind::PulseEnded { lock, end: PulseEnd::Completed },
+            EventKind::Fault { lock: Some(lock), fault: FaultCode::Jam },
+        ]
+    );
+}

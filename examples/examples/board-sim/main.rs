@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use lockdrv::sim::{Bus, BusConfig, FaultConfig, PtyServer, SimDialect};
+use lockproto::Lock;
 
 /// Serve simulated lock boards on a pseudo-terminal.
 #[derive(Parser, Debug)]
@@ -40,6 +41,20 @@ struct Args {
     /// Board reply latency in ms (default: the dialect's modelled latency).
     #[arg(long)]
     latency_ms: Option<u64>,
+    /// Jam a lock: `BOARD:LOCK` (board address as on the wire), repeatable. A jammed lock
+    /// pulses, but its door stays shut.
+    #[arg(long = "jam", value_parser = parse_jam)]
+    jams: Vec<(u8, u8)>,
+    /// Put a parcel in a compartment: `BOARD:LOCK`, repeatable (boards with presence sensors,
+    /// native and kerong-cu16, report it).
+    #[arg(long = "parcel", value_parser = parse_jam)]
+    parcels: Vec<(u8, u8)>,
+    /// Time from the pulse to the door springing open, ms.
+    #[arg(long, default_value_t = 150)]
+    open_delay_ms: u64,
+    /// How long an opened door stays open before it is shut again, ms.
+    #[arg(long, default_value_t = 3_000)]
+    open_for_ms: u64,
     /// Stop after this many seconds (default: run until killed).
     #[arg(long = "for")]
     run_for: Option<f64>,
@@ -61,7 +76,23 @@ fn main() -> ExitCode {
     if let Some(ms) = args.latency_ms {
         config.reply_latency_us = ms * 1_000;
     }
+    config.physics.open_delay_us = args.open_delay_ms * 1_000;
+    config.physics.open_for_us = args.open_for_ms * 1_000;
     let bus = Bus::with_boards(dialect, args.boards, config);
+    for (what, list) in [("jam", &args.jams), ("parcel", &args.parcels)] {
+        for &(board, lock) in list {
+            let index = (0..args.boards).find(|&i| dialect.address(i) == board);
+            let lock = Lock::new(lock).filter(|l| l.get() <= dialect.channels());
+            let (Some(index), Some(lock)) = (index, lock) else {
+                eprintln!("board-sim: --{what} {board}:{}: no such board or lock", lock.map_or(0, Lock::get));
+                return ExitCode::from(2);
+            };
+            bus.with_board(index, |b| match what {
+                "jam" => b.physics_mut().set_jammed(lock, true),
+                _ => b.physics_mut().set_parcel(lock, true),
+            });
+        }
+    }
     let mut server = match PtyServer::new(bus) {
         Ok(server) => server,
         Err(e) => {
@@ -103,4 +134,12 @@ fn say(line: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+}
+
+/// `BOARD:LOCK`, both decimal.
+fn parse_jam(text: &str) -> Result<(u8, u8), String> {
+    let (board, lock) = text.split_once(':').ok_or("expected BOARD:LOCK")?;
+    let board = board.trim().parse().map_err(|_| format!("bad board {board:?}"))?;
+    let lock = lock.trim().parse().map_err(|_| format!("bad lock {lock:?}"))?;
+    Ok((board, lock))
 }
