@@ -153,3 +153,57 @@ fn cu12_broadcast_collects_every_board_in_turn() {
         ask(&bus, &KerongCu12::new(), lockproto::dialect::kerong_cu12::BROADCAST, Command::QueryAll, TIMEOUT_US);
     assert_eq!(replies.len(), 4);
 }
+
+/// A cabinet of 4 boards × 24 channels, swept back to back by a master that starts each request
+/// as soon as the previous reply is complete, takes the wire-time minimum of the timing model:
+/// the reference the driver benchmark is measured against.
+#[test]
+fn a_back_to_back_status_sweep_takes_the_wire_time_minimum() {
+    use lockdrv::board::BoardConfig;
+    use lockdrv::sim::timing::transaction_min_us;
+    for (sim, baud) in [
+        (SimDialect::Wkly, 9_600),
+        (SimDialect::Wkly, 19_200),
+        (SimDialect::Native, 9_600),
+        (SimDialect::Native, 19_200),
+    ] {
+        let mut config = BusConfig::for_dialect(sim);
+        config.baud = baud;
+        let bus = Bus::new(config);
+        for index in 0..4 {
+            bus.add_configured_board(sim, BoardConfig::new(sim.address(index), 24));
+        }
+        let start = bus.now_us();
+        let mut minimum = 0;
+        for index in 0..4 {
+            let board = sim.address(index);
+            let (request_len, reply_len, channels) = match sim {
+                SimDialect::Native => {
+                    let request = NativeRequest::GetStatus { board, seq: index as u8 };
+                    let replies = transact(&bus, &Native::default(), &request, TIMEOUT_US);
+                    let mut out = [0u8; 300];
+                    let reply_len = Native::default().encode_reply(&replies[0], &mut out).unwrap();
+                    let request_len = Native::default().encode_request(&request, &mut out).unwrap();
+                    let Some((_, Response::Status(status))) = Native::default().response(&replies[0]) else { panic!() };
+                    (request_len, reply_len, status.locks.reported.len())
+                }
+                _ => {
+                    let dialect = Wkly::default();
+                    let request = dialect.request(board, &Command::QueryAll).unwrap();
+                    let replies = transact(&bus, &dialect, &request, TIMEOUT_US);
+                    let mut out = [0u8; 300];
+                    let reply_len = dialect.encode_reply(&replies[0], &mut out).unwrap();
+                    let request_len = dialect.encode_request(&request, &mut out).unwrap();
+                    let Some((_, Response::Status(status))) = dialect.response(&replies[0]) else { panic!() };
+                    (request_len, reply_len, status.locks.reported.len())
+                }
+            };
+            assert_eq!(channels, 24, "{sim}");
+            minimum += transaction_min_us(request_len, reply_len, baud, config.reply_latency_us);
+        }
+        let took = bus.now_us() - start;
+        let ratio = took as f64 / minimum as f64;
+        println!("{sim} at {baud}: sweep {took} µs, wire-time minimum {minimum} µs, ratio {ratio:.4}");
+        assert!((1.0..1.01).contains(&ratio), "{sim} at {baud}: ratio {ratio}");
+    }
+}

@@ -293,6 +293,17 @@ impl Bus {
         }
     }
 
+    /// Adds a board of `dialect` with `config` (address, channels, pulse limits, ...); returns
+    /// its index.
+    pub fn add_configured_board(&self, dialect: SimDialect, config: crate::board::BoardConfig) -> usize {
+        let (physics, seed, now) = {
+            let inner = self.inner.borrow();
+            (inner.config.physics, inner.config.seed, inner.now_us)
+        };
+        let seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(u64::from(config.address));
+        self.add_board(dialect.board_with(config, physics, seed, now))
+    }
+
     /// Adds a board; returns its index.
     pub fn add_board(&self, node: Box<dyn SimNode>) -> usize {
         let mut inner = self.inner.borrow_mut();

@@ -124,8 +124,14 @@ impl SimDialect {
     /// A simulated board at `address`, booted at `now_us`; `seed` makes native uids and boot
     /// ids differ between boards and runs.
     pub fn board(self, address: u8, physics: PhysicsConfig, seed: u64, now_us: u64) -> Box<dyn SimNode> {
-        let config = self.board_config(address);
-        let physics = Physics::new(physics, self.channels());
+        self.board_with(self.board_config(address), physics, seed, now_us)
+    }
+
+    /// A simulated board with an explicit configuration (e.g. 24 channels on a dialect whose
+    /// frames can carry them, for a benchmark cabinet of 4 boards × 24 channels).
+    pub fn board_with(self, config: BoardConfig, physics: PhysicsConfig, seed: u64, now_us: u64) -> Box<dyn SimNode> {
+        let address = config.address;
+        let physics = Physics::new(physics, config.channels);
         fn vendor<D: Dialect + Clone + 'static>(
             dialect: D,
             broadcast: Option<u8>,
