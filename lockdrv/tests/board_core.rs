@@ -302,3 +302,55 @@ fn native_pulses_are_clamped_to_pulse_max() {
     assert_eq!(board.poll(0).unwrap(), Some(u64::from(applied_ms)));
     assert_eq!(rig.on(), vec![0]);
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Broken;
+
+impl embedded_hal::digital::Error for Broken {
+    fn kind(&self) -> embedded_hal::digital::ErrorKind {
+        embedded_hal::digital::ErrorKind::Other
+    }
+}
+
+/// An output that fails on demand, recording its last good level.
+struct FlakyOut {
+    fail: bool,
+    high: Rc<Cell<bool>>,
+}
+
+impl ErrorType for FlakyOut {
+    type Error = Broken;
+}
+
+impl OutputPin for FlakyOut {
+    fn set_low(&mut self) -> Result<(), Broken> {
+        if self.fail {
+            return Err(Broken);
+        }
+        self.high.set(false);
+        Ok(())
+    }
+    fn set_high(&mut self) -> Result<(), Broken> {
+        if self.fail {
+            return Err(Broken);
+        }
+        self.high.set(true);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_output_is_reported_and_the_others_are_still_switched_off() {
+    let levels: Vec<Rc<Cell<bool>>> = (0..CH).map(|_| Rc::new(Cell::new(true))).collect();
+    let pins: BoardPins<FlakyOut, TestIn, CH> = BoardPins {
+        locks: std::array::from_fn(|i| FlakyOut { fail: i == 0, high: levels[i].clone() }),
+        doors: std::array::from_fn(|_| TestIn::default()),
+        presence: None,
+        active_low: false,
+    };
+    let result = Board::new(Vendor::new(KerongCu12::new(), None), BoardConfig::new(0, 12), pins);
+    let Err(lockdrv::board::PinError::Output { lock: 1, error: Broken }) = result else {
+        panic!("expected the failure of output 1")
+    };
+    assert!(levels[1..].iter().all(|level| !level.get()), "every other output is off");
+}

@@ -164,3 +164,33 @@ fn a_jammed_lock_pulses_but_its_door_stays_shut_and_the_board_logs_a_jam() {
         ]
     );
 }
+
+#[test]
+fn a_pulse_ends_when_its_door_opens_and_the_log_says_so_in_order() {
+    use lockproto::native::PulseEnd;
+    let bus = bus(1);
+    let lock = Lock::new(3).unwrap();
+    let unlock = NativeRequest::Unlock { board: 1, seq: 1, boot: 0, lock, pulse_ms: 1_000 };
+    one(&bus, unlock);
+    bus.advance(300_000);
+    assert!(bus.with_board(0, |b| b.outputs().is_empty()).unwrap(), "cut short once the door was seen open");
+    bus.advance(4_000_000);
+    let NativeReply::Events { events, .. } =
+        one(&bus, NativeRequest::ReadEvents { board: 1, seq: 2, cursor: 1, max: 0 })
+    else {
+        panic!()
+    };
+    let kinds: Vec<EventKind> =
+        events.as_slice().iter().map(|e| e.kind).filter(|k| !matches!(k, EventKind::Presence { .. })).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::PulseStarted { lock, applied_ms: 1_000 },
+            EventKind::DoorOpened { lock },
+            EventKind::PulseEnded { lock, end: PulseEnd::DoorOpened },
+            EventKind::DoorClosed { lock },
+        ]
+    );
+    let times: Vec<u32> = events.as_slice().iter().map(|e| e.time_ms).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}

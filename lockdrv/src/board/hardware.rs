@@ -26,6 +26,9 @@ pub struct BoardConfig {
     pub unlock_ms: u32,
     /// How long an input must hold before it counts, ms.
     pub debounce_ms: u32,
+    /// End a pulse as soon as its door is seen open (PROTOCOL.md §5.5 allows it): saves coil
+    /// heat and power budget for the queued pulses.
+    pub end_pulse_on_door_open: bool,
     /// How the lock feedback of vendor status replies is wired (installation configuration);
     /// the default is the Kerong CU12 document's "bit 1 = locked".
     pub feedback: FeedbackPolarity,
@@ -47,6 +50,7 @@ impl BoardConfig {
             pulse: PulseConfig::default(),
             unlock_ms: DEFAULT_PULSE_MS,
             debounce_ms: DEFAULT_STABLE_MS,
+            end_pulse_on_door_open: true,
             feedback: FeedbackPolarity::default(),
             firmware: Version { major: 0, minor: 1 },
             hardware: Version { major: 1, minor: 0 },
@@ -64,6 +68,8 @@ pub struct Changes {
     pub presence: InputChanges,
     /// Outputs switched on and off.
     pub pulses: PulseChanges,
+    /// Pulses among `pulses.ended` cut short because their door opened.
+    pub ended_by_door: LockSet,
 }
 
 impl Changes {
@@ -147,8 +153,11 @@ impl<const CH: usize> Hardware<CH> {
             Some(raw) if self.config.has_presence => self.presence.sample(raw, now_ms),
             _ => InputChanges::default(),
         };
-        let (_, pulses) = self.pulses.poll_changes(now_ms);
-        (Changes { doors, presence, pulses }, self.next_deadline())
+        let cut = if self.config.end_pulse_on_door_open { self.pulses.end_early(doors.rose) } else { LockSet::EMPTY };
+        // Ending early frees budget, so the scheduler may start queued pulses in the same poll.
+        let (_, mut pulses) = self.pulses.poll_changes(now_ms);
+        pulses.ended = pulses.ended.union(cut);
+        (Changes { doors, presence, pulses, ended_by_door: cut }, self.next_deadline())
     }
 
     /// The earliest time the board must be polled again.

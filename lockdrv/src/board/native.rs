@@ -318,15 +318,17 @@ impl<const EV: usize, const CACHE: usize, const CH: usize> Protocol<CH> for Nati
             let applied_ms = self.applied.get(lock.index()).copied().unwrap_or(0);
             self.events.push(EventKind::PulseStarted { lock, applied_ms }, time);
         }
+        // The door event first: it is why a pulse was cut short (PROTOCOL.md §7.5 order).
+        for lock in changes.doors.rose.iter() {
+            self.events.push(EventKind::DoorOpened { lock }, time);
+        }
         for lock in changes.pulses.ended.iter() {
-            self.events.push(EventKind::PulseEnded { lock, end: PulseEnd::Completed }, time);
+            let end = if changes.ended_by_door.contains(lock) { PulseEnd::DoorOpened } else { PulseEnd::Completed };
+            self.events.push(EventKind::PulseEnded { lock, end }, time);
             if !hw.doors_open().contains(lock) && !changes.doors.rose.contains(lock) {
                 // The pulse ran its full time and the door stayed shut: a jam (domain F1).
                 self.events.push(EventKind::Fault { lock: Some(lock), fault: FaultCode::Jam }, time);
             }
-        }
-        for lock in changes.doors.rose.iter() {
-            self.events.push(EventKind::DoorOpened { lock }, time);
         }
         for lock in changes.doors.fell.iter() {
             self.events.push(EventKind::DoorClosed { lock }, time);

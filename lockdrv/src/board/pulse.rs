@@ -211,6 +211,22 @@ impl<const CH: usize> PulseScheduler<CH> {
         self.collect(|slot| *slot != Slot::Idle)
     }
 
+    /// Ends the running pulses of `locks` at once (their doors opened: the bolt is free, more
+    /// current only heats the coil); returns the locks whose output went off. Queued pulses
+    /// of those locks stay queued.
+    pub fn end_early(&mut self, locks: LockSet) -> LockSet {
+        let mut ended = LockSet::EMPTY;
+        for lock in locks.iter() {
+            if let Some(slot) = self.slots.get_mut(lock.index())
+                && matches!(slot, Slot::On { .. })
+            {
+                *slot = Slot::Idle;
+                ended.insert(lock);
+            }
+        }
+        ended
+    }
+
     /// Switches every output off and forgets the queue (boot, reset, emergency stop).
     pub fn all_off(&mut self) {
         self.slots = [Slot::Idle; CH];
