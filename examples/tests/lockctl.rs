@@ -99,8 +99,24 @@ fn kerong_cu12_frames_from_the_vendor_document() {
     // "CU12 Protocol and Introduction" V1.1 (KERONG), examples not in the shared vectors:
     // unlock lock 3 of board 0 and its reply, query unlock time (55 x 10 ms), set unlock time.
     round_trip("kerong-cu12", "request", None, "02 00 02 81 00 00 03 88", "unlock", 0, Some(3));
-    round_trip("kerong-cu12", "reply", Some("02 00 02 81 00 00 03 88"), "02 00 02 81 10 00 03 98", "unlock", 0, Some(3));
-    round_trip("kerong-cu12", "reply", Some("02 00 00 82 00 00 03 87"), "02 00 00 82 10 02 03 D0 00 37", "unlock_time", 0, None);
+    round_trip(
+        "kerong-cu12",
+        "reply",
+        Some("02 00 02 81 00 00 03 88"),
+        "02 00 02 81 10 00 03 98",
+        "unlock",
+        0,
+        Some(3),
+    );
+    round_trip(
+        "kerong-cu12",
+        "reply",
+        Some("02 00 00 82 00 00 03 87"),
+        "02 00 00 82 10 02 03 D0 00 37",
+        "unlock_time",
+        0,
+        None,
+    );
     round_trip("kerong-cu12", "request", None, "02 00 00 82 00 02 03 ED 00 64", "set_unlock_time", 0, None);
 }
 
