@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used, clippy::panic)]
 
 // The shared helpers trip a lint newer than they are; they are not this file's to change.
-#[allow(clippy::manual_is_multiple_of)]
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
