@@ -129,6 +129,14 @@ fn kerong_cu16_frames_from_the_vendor_document() {
 }
 
 #[test]
+fn native_frames_from_protocol_md() {
+    // lockproto/PROTOCOL.md, worked example "unlock" and its reply "unlocked".
+    let unlock = "F9 A6 01 08 01 12 03 3A 7C 03 05 DC 13 53";
+    round_trip("native", "request", None, unlock, "unlock", 1, Some(3));
+    round_trip("native", "reply", Some(unlock), "F9 A6 01 08 01 12 83 3A 7C 03 03 E8 1B 02", "unlocked", 1, Some(3));
+}
+
+#[test]
 fn corrupted_frame_is_rejected_with_offset_and_reason() {
     // v003 with its BCC changed from 9B to 9C.
     let output = lockctl(&["decode", "--dialect", "bcc-8a80", "--dir", "request", "8A 01 01 11 9C"]);
