@@ -99,8 +99,24 @@ fn kerong_cu12_frames_from_the_vendor_document() {
     // "CU12 Protocol and Introduction" V1.1 (KERONG), examples not in the shared vectors:
     // unlock lock 3 of board 0 and its reply, query unlock time (55 x 10 ms), set unlock time.
     round_trip("kerong-cu12", "request", None, "02 00 02 81 00 00 03 88", "unlock", 0, Some(3));
-    round_trip("kerong-cu12", "reply", Some("02 00 02 81 00 00 03 88"), "02 00 02 81 10 00 03 98", "unlock", 0, Some(3));
-    round_trip("kerong-cu12", "reply", Some("02 00 00 82 00 00 03 87"), "02 00 00 82 10 02 03 D0 00 37", "unlock_time", 0, None);
+    round_trip(
+        "kerong-cu12",
+        "reply",
+        Some("02 00 02 81 00 00 03 88"),
+        "02 00 02 81 10 00 03 98",
+        "unlock",
+        0,
+        Some(3),
+    );
+    round_trip(
+        "kerong-cu12",
+        "reply",
+        Some("02 00 00 82 00 00 03 87"),
+        "02 00 00 82 10 02 03 D0 00 37",
+        "unlock_time",
+        0,
+        None,
+    );
     round_trip("kerong-cu12", "request", None, "02 00 00 82 00 02 03 ED 00 64", "set_unlock_time", 0, None);
 }
 
@@ -110,6 +126,14 @@ fn kerong_cu16_frames_from_the_vendor_document() {
     // status of board 0 and its reply; xaleel/locker table: unlock board 1 lock 3 (ADDR 0x12).
     round_trip("kerong-cu16", "request", None, "02 00 30 03 35", "query_status", 0, None);
     round_trip("kerong-cu16", "request", None, "02 12 31 03 48", "unlock", 1, Some(3));
+}
+
+#[test]
+fn native_frames_from_protocol_md() {
+    // lockproto/PROTOCOL.md, worked example "unlock" and its reply "unlocked".
+    let unlock = "F9 A6 01 08 01 12 03 3A 7C 03 05 DC 13 53";
+    round_trip("native", "request", None, unlock, "unlock", 1, Some(3));
+    round_trip("native", "reply", Some(unlock), "F9 A6 01 08 01 12 83 3A 7C 03 03 E8 1B 02", "unlocked", 1, Some(3));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use lockproto::dialect::{
-    bcc_8a80::Bcc8a80, kerong_cu12::KerongCu12, kerong_cu16::KerongCu16, modbus_relay::ModbusRelay,
+    bcc_8a80::{Bcc8a80, Bcc8a80Reply, Bcc8a80Request}, kerong_cu12::KerongCu12, kerong_cu16::KerongCu16, modbus_relay::ModbusRelay,
     winnsen::Winnsen, wkly::Wkly,
 };
 use lockproto::native::Native;
@@ -102,7 +102,7 @@ pub fn roundtrip_any_dialect(data: &[u8]) {
     let _ = match selector % 7 {
         0 => roundtrip(&KerongCu12::default(), &mut u),
         1 => roundtrip(&KerongCu16::default(), &mut u),
-        2 => roundtrip(&Bcc8a80::default(), &mut u),
+        2 => roundtrip_with_context(&Bcc8a80::default(), &mut u, bcc_8a80_request_for),
         3 => roundtrip(&Wkly::default(), &mut u),
         4 => roundtrip(&Winnsen::default(), &mut u),
         5 => roundtrip(&ModbusRelay::default(), &mut u),
@@ -112,6 +112,42 @@ pub fn roundtrip_any_dialect(data: &[u8]) {
 
 /// An arbitrary request and reply: whatever encodes must decode back.
 pub fn roundtrip<'a, D>(dialect: &D, u: &mut Unstructured<'a>) -> arbitrary::Result<()>
+where
+    D: Dialect,
+    D::Request: Arbitrary<'a>,
+    D::Reply: Arbitrary<'a>,
+{
+    roundtrip_with_context(dialect, u, |_| None)
+}
+
+/// The context an 8A/80 reply is decoded in: its replies can only be told apart with the
+/// request they answer (reference/lockboards.md §1.3), and a query-all reply's length is only
+/// certain when the status-byte count is configured (a status byte `33` followed by its running
+/// BCC ends the frame early otherwise, the documented 1-in-65536 ambiguity).
+fn bcc_8a80_request_for(reply: &Bcc8a80Reply) -> Option<(Bcc8a80, Bcc8a80Request)> {
+    let dialect = match *reply {
+        Bcc8a80Reply::StatusReport { status_bytes, .. } => {
+            Bcc8a80 { query_all_status_bytes: Some(status_bytes), ..Bcc8a80::default() }
+        }
+        _ => Bcc8a80::default(),
+    };
+    let request = match *reply {
+        Bcc8a80Reply::UnlockFeedback { board, lock, .. } => Bcc8a80Request::Unlock { board, lock },
+        Bcc8a80Reply::UnlockAllFeedback { board, .. } => Bcc8a80Request::UnlockAll { board },
+        Bcc8a80Reply::LockStatus { board, lock, .. } => Bcc8a80Request::QueryLock { board, lock },
+        Bcc8a80Reply::StatusReport { board, .. } => Bcc8a80Request::QueryAll { board },
+        Bcc8a80Reply::Address { .. } => Bcc8a80Request::QueryAddress,
+    };
+    Some((dialect, request))
+}
+
+/// As [`roundtrip`], decoding the reply with the dialect configuration and pending request that
+/// `context` derives from it (`None`: `dialect` without a pending request).
+pub fn roundtrip_with_context<'a, D>(
+    dialect: &D,
+    u: &mut Unstructured<'a>,
+    context: impl Fn(&D::Reply) -> Option<(D, D::Request)>,
+) -> arbitrary::Result<()>
 where
     D: Dialect,
     D::Request: Arbitrary<'a>,
@@ -127,7 +163,11 @@ where
     let reply = D::Reply::arbitrary(u)?;
     if let Ok(len) = dialect.encode_reply(&reply, &mut out) {
         let frame = out[..len].to_vec();
-        let decoded = dialect.decode_reply(&frame, None).expect("encoded reply decodes without context");
+        let decoded = match context(&reply) {
+            Some((configured, pending)) => configured.decode_reply(&frame, Some(&pending)),
+            None => dialect.decode_reply(&frame, None),
+        }
+        .expect("encoded reply decodes");
         assert_eq!(decoded.len, len);
         let again = dialect.encode_reply(&decoded.message, &mut out).expect("decoded reply re-encodes");
         assert_eq!(&out[..again], &frame[..], "reply bytes changed in the round trip");

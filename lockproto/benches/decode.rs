@@ -11,8 +11,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lockproto::dialect::{
-    bcc_8a80::Bcc8a80, kerong_cu12::KerongCu12, kerong_cu16::KerongCu16, modbus_relay::ModbusRelay,
-    winnsen::Winnsen, wkly::Wkly,
+    bcc_8a80::Bcc8a80, kerong_cu12::KerongCu12, kerong_cu16::KerongCu16, modbus_relay::ModbusRelay, winnsen::Winnsen,
+    wkly::Wkly,
 };
 use lockproto::native::Native;
 use lockproto::{Command, Dialect, Direction, Event, Lock, ParameterId, StreamDecoder};

@@ -19,11 +19,7 @@ pub const MAX_CHANNELS: u8 = 128;
 /// A lock (channel) number, 1-based, `1..=128`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(try_from = "u8", into = "u8")
-)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(try_from = "u8", into = "u8"))]
 pub struct Lock(NonZeroU8);
 
 impl Lock {
@@ -119,11 +115,7 @@ impl LockSet {
 
     /// Locks `1..=count` (count is clamped to [`MAX_CHANNELS`]).
     pub const fn first(count: u8) -> Self {
-        if count >= MAX_CHANNELS {
-            LockSet(u128::MAX)
-        } else {
-            LockSet((1u128 << count) - 1)
-        }
+        if count >= MAX_CHANNELS { LockSet(u128::MAX) } else { LockSet((1u128 << count) - 1) }
     }
 
     /// Adds a lock.
@@ -138,11 +130,7 @@ impl LockSet {
 
     /// Adds or removes a lock.
     pub fn set(&mut self, lock: Lock, member: bool) {
-        if member {
-            self.insert(lock)
-        } else {
-            self.remove(lock)
-        }
+        if member { self.insert(lock) } else { self.remove(lock) }
     }
 
     /// Whether the set holds `lock`.
@@ -171,9 +159,7 @@ impl LockSet {
     /// Locks in ascending order.
     pub fn iter(self) -> impl Iterator<Item = Lock> {
         let bits = self.0;
-        (0..MAX_CHANNELS as usize)
-            .filter(move |i| bits & (1u128 << i) != 0)
-            .filter_map(Lock::from_index)
+        (0..MAX_CHANNELS as usize).filter(move |i| bits & (1u128 << i) != 0).filter_map(Lock::from_index)
     }
 
     /// Set union.

@@ -213,10 +213,9 @@ impl<D: Dialect, const N: usize> StreamDecoder<D, N> {
     fn decode_head(&self) -> Result<Decoded<DialectMessage<D>>, FrameError> {
         let head = self.buf.get(..self.len).unwrap_or_default();
         match self.direction {
-            Direction::Request => self
-                .dialect
-                .decode_request(head)
-                .map(|d| Decoded { message: Message::Request(d.message), len: d.len }),
+            Direction::Request => {
+                self.dialect.decode_request(head).map(|d| Decoded { message: Message::Request(d.message), len: d.len })
+            }
             Direction::Reply => self
                 .dialect
                 .decode_reply(head, self.pending.as_ref())

@@ -616,3 +616,15 @@ proptest! {
         }
     }
 }
+
+/// Found by the `roundtrip` fuzz target: the encoder wrote station 0, which the same
+/// configuration's decoder refuses. Both sides now agree.
+#[test]
+fn station_zero_is_refused_on_both_sides_unless_enabled() {
+    let request = WinnsenRequest::Open { board: 0, lock: Lock::new(1).unwrap() };
+    let mut out = [0u8; 16];
+    assert!(Winnsen::default().encode_request(&request, &mut out).is_err());
+    let enabled = Winnsen { allow_station_zero: true, ..Winnsen::default() };
+    let len = enabled.encode_request(&request, &mut out).unwrap();
+    assert_eq!(enabled.decode_request(&out[..len]).unwrap().message, request);
+}

@@ -2,8 +2,8 @@
 
 use clap::ValueEnum;
 use lockproto::dialect::{
-    bcc_8a80::Bcc8a80, kerong_cu12::KerongCu12, kerong_cu16::KerongCu16, modbus_relay::ModbusRelay,
-    winnsen::Winnsen, wkly::Wkly,
+    bcc_8a80::Bcc8a80, kerong_cu12::KerongCu12, kerong_cu16::KerongCu16, modbus_relay::ModbusRelay, winnsen::Winnsen,
+    wkly::Wkly,
 };
 use lockproto::native::Native;
 use lockproto::{Dialect, Direction, Event, Message, StreamDecoder};
@@ -81,7 +81,10 @@ fn decode_with<D: JsonDialect>(
             let bytes = hex::parse(text)?;
             let decoded = dialect.decode_request(&bytes).map_err(|e| format!("--reply-to {text:?}: {e}"))?;
             if decoded.len != bytes.len() {
-                return Err(format!("--reply-to {text:?}: {} trailing byte(s) after the request", bytes.len() - decoded.len));
+                return Err(format!(
+                    "--reply-to {text:?}: {} trailing byte(s) after the request",
+                    bytes.len() - decoded.len
+                ));
             }
             Some(decoded.message)
         }
@@ -158,11 +161,13 @@ fn encode_with<D: JsonDialect>(dialect: D, dir: Direction, text: &str) -> Result
     let mut frame = [0u8; 512];
     let len = match dir {
         Direction::Request => {
-            let request: D::Request = serde_json::from_value(external).map_err(|e| format!("not a {} request: {e}", D::NAME))?;
+            let request: D::Request =
+                serde_json::from_value(external).map_err(|e| format!("not a {} request: {e}", D::NAME))?;
             dialect.encode_request(&request, &mut frame)
         }
         Direction::Reply => {
-            let reply: D::Reply = serde_json::from_value(external).map_err(|e| format!("not a {} reply: {e}", D::NAME))?;
+            let reply: D::Reply =
+                serde_json::from_value(external).map_err(|e| format!("not a {} reply: {e}", D::NAME))?;
             dialect.encode_reply(&reply, &mut frame)
         }
     }

@@ -527,6 +527,8 @@ impl Dialect for Winnsen {
     }
 
     fn encode_request(&self, request: &WinnsenRequest, out: &mut [u8]) -> Result<usize, EncodeError> {
+        // Never write a frame this configuration's own decoder would refuse.
+        self.check_board(request_board(request))?;
         match *request {
             WinnsenRequest::Open { board, lock } => write_frame(out, FN_OPEN, &[board, check_lock(lock)?]),
             WinnsenRequest::Poll { board, locks } => {
@@ -540,6 +542,7 @@ impl Dialect for Winnsen {
     fn encode_reply(&self, reply: &WinnsenReply, out: &mut [u8]) -> Result<usize, EncodeError> {
         match *reply {
             WinnsenReply::OpenResult { variant, board, lock, outcome } => {
+                self.check_board(board)?;
                 if !outcome.is_canonical() {
                     return Err(EncodeError::OutOfRange {
                         field: "outcome",
@@ -550,10 +553,12 @@ impl Dialect for Winnsen {
                 write_frame(out, variant.code(FN_OPEN), &[board, check_lock(lock)?, outcome.code()])
             }
             WinnsenReply::PollResult { variant, board, open } => {
+                self.check_board(board)?;
                 let [low, high] = mask_of("open", open)?.to_le_bytes();
                 write_frame(out, variant.code(FN_POLL), &[board, low, high])
             }
             WinnsenReply::LockStatus { board, lock, reading } => {
+                self.check_board(board)?;
                 if !reading.is_canonical() {
                     return Err(EncodeError::OutOfRange {
                         field: "reading",

@@ -29,6 +29,13 @@ const FLAG_LOST: u8 = 0x01;
 /// `more` in the events FLAGS byte.
 const FLAG_MORE: u8 = 0x02;
 
+// A full events batch fits a frame, and one event more would not.
+const _: () = assert!(
+    frame::ENVELOPE_HEAD + REPLY_HEAD + EVENTS_HEAD + MAX_EVENTS_PER_REPLY * EVENT_RECORD_LEN + frame::CRC_LEN
+        <= frame::MAX_FRAME_LEN
+);
+const _: () = assert!(REPLY_HEAD + EVENTS_HEAD + (MAX_EVENTS_PER_REPLY + 1) * EVENT_RECORD_LEN > frame::MAX_BODY_LEN);
+
 // ---------------------------------------------------------------------------------------------
 // Decoding
 // ---------------------------------------------------------------------------------------------
@@ -735,19 +742,4 @@ fn check_channels(channels: u8) -> Result<(), EncodeError> {
 
 const fn out_of_range(field: &'static str, value: u32, reason: &'static str) -> EncodeError {
     EncodeError::OutOfRange { field, value, reason }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::frame::ENVELOPE_HEAD;
-    use super::*;
-
-    #[test]
-    fn envelope_offsets_add_up() {
-        assert_eq!(REQUEST_PAYLOAD, ENVELOPE_HEAD + REQUEST_HEAD);
-        // The longest reply (a full events batch) fits the 256-byte stream buffer.
-        let events = ENVELOPE_HEAD + REPLY_HEAD + EVENTS_HEAD + MAX_EVENTS_PER_REPLY * EVENT_RECORD_LEN + 2;
-        assert!(events <= frame::MAX_FRAME_LEN);
-        assert!(REPLY_HEAD + EVENTS_HEAD + (MAX_EVENTS_PER_REPLY + 1) * EVENT_RECORD_LEN > frame::MAX_BODY_LEN);
-    }
 }

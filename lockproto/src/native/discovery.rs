@@ -206,15 +206,17 @@ pub struct Discovery<const MAX: usize> {
     depth: usize,
     found: [FoundBoard; MAX],
     found_len: usize,
-    given_up: [u64; MAX_GIVEN_UP],
+    given_up: [FoundBoard; MAX_GIVEN_UP],
     given_up_len: usize,
     used: AddressSet,
     seq: u8,
     requests: u32,
     /// Consecutive passes that found nobody new.
     quiet_passes: u8,
-    /// Found + given up at the start of the current pass.
-    pass_mark: usize,
+    /// Boards found or given up so far (never decreases).
+    progress: u32,
+    /// `progress` at the start of the current pass.
+    pass_mark: u32,
     unresolved: u32,
 }
 
@@ -228,12 +230,13 @@ impl<const MAX: usize> Discovery<MAX> {
             depth: 0,
             found: [FoundBoard { uid: 0, address: 0 }; MAX],
             found_len: 0,
-            given_up: [0; MAX_GIVEN_UP],
+            given_up: [FoundBoard { uid: 0, address: 0 }; MAX_GIVEN_UP],
             given_up_len: 0,
             used: AddressSet::default(),
             seq: config.first_seq,
             requests: 0,
             quiet_passes: 0,
+            progress: 0,
             pass_mark: 0,
             unresolved: 0,
         }
@@ -314,8 +317,11 @@ impl<const MAX: usize> Discovery<MAX> {
         self.found.get(..self.found_len).unwrap_or_default()
     }
 
-    /// Uids that answered but could not be addressed (they stay unaddressed on the bus).
-    pub fn given_up(&self) -> &[u64] {
+    /// Boards that answered `Discover` but never confirmed an `AssignAddress`, with the address
+    /// they were sent. A board may have taken it with every answer lost, so that address is
+    /// given to nobody else; `GetInfo` to it (its reply carries the uid) tells. A given-up
+    /// board that answers `Discover` again in a later pass is sent the same address again.
+    pub fn given_up(&self) -> &[FoundBoard] {
         self.given_up.get(..self.given_up_len).unwrap_or_default()
     }
 
@@ -331,7 +337,7 @@ impl<const MAX: usize> Discovery<MAX> {
     }
 
     fn start_pass(&mut self) -> State {
-        self.pass_mark = self.found_len + self.given_up_len;
+        self.pass_mark = self.progress;
         State::Query { range: FULL, noise: 0 }
     }
 
@@ -340,7 +346,7 @@ impl<const MAX: usize> Discovery<MAX> {
         if let Some(range) = self.pop() {
             return State::Query { range, noise: 0 };
         }
-        if self.found_len + self.given_up_len == self.pass_mark {
+        if self.progress == self.pass_mark {
             self.quiet_passes = self.quiet_passes.saturating_add(1);
         } else {
             self.quiet_passes = 0;
@@ -356,9 +362,11 @@ impl<const MAX: usize> Discovery<MAX> {
         match outcome {
             DiscoveryOutcome::Silence => self.next_range(),
             DiscoveryOutcome::Reply { uid, address } if range.lo <= uid && uid <= range.hi => {
-                if self.is_known(uid) {
-                    // Addressed or given up, yet it answers: it does not mute. Search around it.
+                if self.found().iter().any(|b| b.uid == uid) {
+                    // Addressed, yet it answers: it does not mute. Search around it.
                     self.exclude(uid, range)
+                } else if let Some(earlier) = self.given_up().iter().find(|b| b.uid == uid) {
+                    State::Assign { uid, address: earlier.address, range, attempts: 0 }
                 } else {
                     self.assign(uid, address, range)
                 }
@@ -389,17 +397,24 @@ impl<const MAX: usize> Discovery<MAX> {
                 *slot = FoundBoard { uid, address };
                 self.found_len += 1;
                 self.used.insert(address);
+                self.forget_given_up(uid);
+                self.progress = self.progress.saturating_add(1);
                 // Ask the same range again: a second board may have been drowned by this one.
                 State::Query { range, noise: 0 }
             }
             _ if attempts < self.config.retries => State::Assign { uid, address, range, attempts: attempts + 1 },
             _ => {
-                match self.given_up.get_mut(self.given_up_len) {
-                    Some(slot) => {
-                        *slot = uid;
-                        self.given_up_len += 1;
+                // The board may hold the address now: give it to nobody else.
+                self.used.insert(address);
+                if !self.given_up().iter().any(|b| b.uid == uid) {
+                    match self.given_up.get_mut(self.given_up_len) {
+                        Some(slot) => {
+                            *slot = FoundBoard { uid, address };
+                            self.given_up_len += 1;
+                        }
+                        None => self.unresolved = self.unresolved.saturating_add(1),
                     }
-                    None => self.unresolved = self.unresolved.saturating_add(1),
+                    self.progress = self.progress.saturating_add(1);
                 }
                 self.exclude(uid, range)
             }
@@ -429,8 +444,14 @@ impl<const MAX: usize> Discovery<MAX> {
         }
     }
 
-    fn is_known(&self, uid: u64) -> bool {
-        self.found().iter().any(|b| b.uid == uid) || self.given_up().contains(&uid)
+    fn forget_given_up(&mut self, uid: u64) {
+        let len = self.given_up_len;
+        if let Some(list) = self.given_up.get_mut(..len)
+            && let Some(i) = list.iter().position(|b| b.uid == uid)
+        {
+            list.copy_within(i + 1.., i);
+            self.given_up_len -= 1;
+        }
     }
 
     fn allocate(&self, current: u8) -> Option<u8> {

@@ -21,7 +21,7 @@ use crate::wire::{Reader, Writer};
 
 /// The two start-of-frame bytes. Neither starts a frame of any vendor dialect in
 /// reference/lockboards.md §0 (`8A`/`80`, `02`, `57`, `90`, `F5`, `5A`, `C7`, `9D`, `{`), `F9` is
-/// not a Modbus unicast address (1-247), `A6` is no Modbus function or exception code, and
+/// not a Modbus unicast address (1-247), `A6` is no defined Modbus function or exception code, and
 /// neither is a run of ones followed by zeros, which is what line glitches tend to produce.
 pub const SOF: [u8; 2] = [0xF9, 0xA6];
 /// The protocol major version this crate speaks (frame byte 2).

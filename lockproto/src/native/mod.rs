@@ -75,7 +75,7 @@ use crate::model::{
 pub const DEFAULT_BAUD: u32 = 19_200;
 /// Quiet time that ends a frame on the master: USB-RS485 adapters deliver one reply in bursts
 /// more than 5 ms apart, so Open-Locker needed 25 ms (reference/lockboards.md §1.4, §1.6, OL
-/// ADR-0067 [HW]).
+/// ADR-0067, a hardware observation).
 pub const IDLE_GAP_MS: u32 = 25;
 /// A board waits at least this long after a request before driving the bus (3.5 character
 /// times at 19200 is 1.8 ms; the master's transceiver must have released the line).

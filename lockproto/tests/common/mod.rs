@@ -2,8 +2,8 @@
 //! (any chunking gives the same frames; garbage before and after resyncs).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use lockproto::stream::{Direction, Event, Message, StreamDecoder};
 use lockproto::Dialect;
+use lockproto::stream::{Direction, Event, Message, StreamDecoder};
 use serde_json::Value;
 
 /// One entry of tests/data/lockboards.json (copied from ../shared/vectors, ids and sources kept).
@@ -95,8 +95,7 @@ pub fn assert_any_chunking_same<D: Dialect + Clone>(
     let (bytewise, _) = decode_chunked(dialect, direction, pending.clone(), bytes, &[1]);
     assert_eq!(whole, bytewise, "byte-at-a-time feeding differs");
     for split in 1..bytes.len() {
-        let (split_frames, _) =
-            decode_chunked(dialect, direction, pending.clone(), bytes, &[split, bytes.len()]);
+        let (split_frames, _) = decode_chunked(dialect, direction, pending.clone(), bytes, &[split, bytes.len()]);
         assert_eq!(whole, split_frames, "split at {split} differs");
     }
 }
