@@ -207,3 +207,18 @@ fn a_back_to_back_status_sweep_takes_the_wire_time_minimum() {
         assert!((1.0..1.01).contains(&ratio), "{sim} at {baud}: ratio {ratio}");
     }
 }
+
+#[test]
+fn a_lock_the_board_does_not_have_is_refused_in_the_dialects_own_terms() {
+    use lockproto::dialect::modbus_relay::{ModbusException, ModbusRelayReply, ModbusRelayRequest};
+    let sim = SimDialect::ModbusRelay;
+    let bus = Bus::with_boards(sim, 1, BusConfig::for_dialect(sim));
+    // An 8-relay board asked for relay 9.
+    let request = ModbusRelayRequest::FlashOn { board: 1, lock: Lock::new(9).unwrap(), delay_100ms: 5 };
+    let replies = transact(&bus, &ModbusRelay::default(), &request, TIMEOUT_US);
+    assert!(
+        matches!(replies.as_slice(), [ModbusRelayReply::Exception { code: ModbusException::IllegalDataValue, .. }]),
+        "{replies:?}"
+    );
+    assert_eq!(bus.total_pulses(), 0);
+}

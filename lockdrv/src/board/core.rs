@@ -14,7 +14,7 @@ pub const TX_CAPACITY: usize = 512;
 pub const DEFAULT_IDLE_GAP_MS: u32 = lockproto::dialect::bcc_8a80::FRAME_QUIET_TIME_MS;
 
 /// Received bytes kept for protocols that answer frames they cannot decode.
-const HISTORY: usize = 512;
+const HISTORY: usize = 256;
 
 /// Counters of the board core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

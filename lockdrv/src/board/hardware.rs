@@ -342,10 +342,17 @@ fn ack_or_invalid(result: Result<(), NoSuchLock>) -> Response {
     }
 }
 
+/// Wire codes of the neutral refusals, where a dialect takes the code as given: 3 is native
+/// `BadArgument` and Modbus "illegal data value", 1 is `UnknownCommand` in both (dialects with
+/// their own codes, like the CU12, map the kind).
+const CODE_INVALID_ARGUMENT: u8 = 3;
+const CODE_UNKNOWN_COMMAND: u8 = 1;
+
 fn invalid() -> Response {
-    Response::DeviceError(DeviceError { code: 0, kind: DeviceErrorKind::InvalidArgument })
+    Response::DeviceError(DeviceError { code: CODE_INVALID_ARGUMENT, kind: DeviceErrorKind::InvalidArgument })
 }
 
-fn unknown() -> Response {
-    Response::DeviceError(DeviceError { code: 0, kind: DeviceErrorKind::UnknownCommand })
+/// The refusal of a command the board does not carry out.
+pub(crate) fn unknown() -> Response {
+    Response::DeviceError(DeviceError { code: CODE_UNKNOWN_COMMAND, kind: DeviceErrorKind::UnknownCommand })
 }

@@ -1,9 +1,9 @@
 //! How a board speaks: the [`Protocol`] trait, and [`Vendor`], which serves any
 //! [`lockproto::Dialect`] through its board side (`command` → execute → `reply` → `encode_reply`).
 
-use lockproto::{BoardStatus, Command, DeviceError, DeviceErrorKind, Dialect, FrameError, ReplyExpectation, Response};
+use lockproto::{BoardStatus, Command, Dialect, FrameError, ReplyExpectation, Response};
 
-use super::hardware::{Changes, Hardware};
+use super::hardware::{Changes, Hardware, unknown};
 
 /// The protocol side of a board firmware: turns decoded requests into replies, using the
 /// board's [`Hardware`].
@@ -122,7 +122,7 @@ impl<D: Dialect + Clone, const CH: usize> Protocol<CH> for Vendor<D> {
         // refusal the dialect can express.
         let status = hardware.status();
         let locks_only = BoardStatus { doors: None, ..status };
-        let refusal = Response::DeviceError(DeviceError { code: 0, kind: DeviceErrorKind::UnknownCommand });
+        let refusal = unknown();
         let fallback: &[Response] = match response {
             Response::Ack | Response::Status(_) => &[Response::Status(status), Response::Status(locks_only), refusal],
             _ => &[refusal],
