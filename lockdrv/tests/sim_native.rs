@@ -194,3 +194,18 @@ fn a_pulse_ends_when_its_door_opens_and_the_log_says_so_in_order() {
     let times: Vec<u32> = events.as_slice().iter().map(|e| e.time_ms).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
+
+#[test]
+fn two_answers_in_one_slot_collide_on_a_bus_with_collisions() {
+    let discover =
+        NativeRequest::Discover { seq: 1, scope: DiscoverScope::All, slots: 1, slot_ms: 20, lo: 0, hi: u64::MAX };
+    let ideal = bus(2);
+    assert_eq!(transact(&ideal, &Native::default(), &discover, TIMEOUT_US).len(), 2, "an ideal bus queues them");
+    let mut config = BusConfig::for_dialect(SimDialect::Native);
+    config.collisions = true;
+    let real = Bus::with_boards(SimDialect::Native, 2, config);
+    let answers = transact(&real, &Native::default(), &discover, TIMEOUT_US);
+    assert!(answers.len() < 2, "garbled: {answers:?}");
+    assert_eq!(real.stats().collisions, 1);
+    assert!(real.stats().bytes_to_master > 0, "the master hears something: a collision, not silence");
+}

@@ -55,6 +55,9 @@ struct Args {
     /// How long an opened door stays open before it is shut again, ms.
     #[arg(long, default_value_t = 3_000)]
     open_for_ms: u64,
+    /// Replies that overlap on the wire garble each other (default: boards wait for a free line).
+    #[arg(long)]
+    collisions: bool,
     /// Stop after this many seconds (default: run until killed).
     #[arg(long = "for")]
     run_for: Option<f64>,
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
     if let Some(ms) = args.latency_ms {
         config.reply_latency_us = ms * 1_000;
     }
+    config.collisions = args.collisions;
     config.physics.open_delay_us = args.open_delay_ms * 1_000;
     config.physics.open_for_us = args.open_for_ms * 1_000;
     let bus = Bus::with_boards(dialect, args.boards, config);

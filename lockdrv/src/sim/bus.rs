@@ -31,6 +31,10 @@ pub struct BusConfig {
     pub faults: FaultConfig,
     /// Door and parcel behaviour of boards added with [`Bus::add_dialect_boards`].
     pub physics: PhysicsConfig,
+    /// Replies that overlap on the wire garble each other (two RS-485 drivers at once), as
+    /// when several boards answer a broadcast in the same slot. Off: boards wait for a free
+    /// line (an idealised bus on which every broadcast answer arrives intact).
+    pub collisions: bool,
 }
 
 impl BusConfig {
@@ -42,6 +46,7 @@ impl BusConfig {
             seed: 1,
             faults: FaultConfig::NONE,
             physics: PhysicsConfig::default(),
+            collisions: false,
         }
     }
 }
@@ -55,6 +60,8 @@ pub struct BusStats {
     pub bytes_to_master: u64,
     /// Replies boards put on the wire.
     pub replies: u64,
+    /// Replies that collided with another (with [`BusConfig::collisions`]).
+    pub collisions: u64,
     /// Faults injected.
     pub faults: FaultStats,
 }
@@ -171,6 +178,11 @@ impl Inner {
             return;
         }
         self.stats.replies += 1;
+        if self.config.collisions && now < self.line_free {
+            self.stats.collisions += 1;
+            self.collide(now, &bytes);
+            return;
+        }
         let mut t = now.max(self.line_free);
         for byte in bytes {
             t += self.byte_us;
@@ -192,6 +204,25 @@ impl Inner {
             }
         }
         self.line_free = t;
+    }
+
+    /// Puts `bytes` on the wire from `now` while another reply is still being sent: where both
+    /// drive the line, bits that disagree read as the dominant level (wired-AND), so the
+    /// overlap is garbled; the rest of the longer reply arrives as sent.
+    fn collide(&mut self, now: u64, bytes: &[u8]) {
+        let mut t = now;
+        for &byte in bytes {
+            t += self.byte_us;
+            let slot = self.to_master.iter_mut().find(|(at, _)| at.abs_diff(t) < self.byte_us);
+            match slot {
+                Some((_, existing)) => *existing &= byte,
+                None => {
+                    let at = t.max(self.to_master.back().map_or(0, |&(at, _)| at));
+                    self.to_master.push_back((at, byte));
+                }
+            }
+        }
+        self.line_free = self.line_free.max(t);
     }
 
     /// A byte after the wire's drop and corrupt faults.
