@@ -1,3 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
+
+pub mod board;
+#[cfg(feature = "sim")]
+pub mod sim;

@@ -1,0 +1,267 @@
+//! The sans-io board core: bytes from the bus in, reply bytes out, lock outputs to drive,
+//! inputs sampled, time passed in and the next deadline returned.
+
+use lockproto::stream::{Direction, Event, Message, StreamDecoder};
+use lockproto::{Dialect, LockSet};
+
+use super::hardware::{BoardConfig, Hardware};
+use super::protocol::Protocol;
+
+/// Bytes of replies that can wait for the transmitter.
+pub const TX_CAPACITY: usize = 512;
+/// Quiet time after which a partial frame in the receive buffer is dropped: 25 ms, the 8A/80
+/// frame quiet time and the native idle gap (reference/lockboards.md §1.4).
+pub const DEFAULT_IDLE_GAP_MS: u32 = lockproto::dialect::bcc_8a80::FRAME_QUIET_TIME_MS;
+
+/// Received bytes kept for protocols that answer frames they cannot decode.
+const HISTORY: usize = 256;
+
+/// Counters of the board core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CoreStats {
+    /// Requests decoded (for any board).
+    pub requests: u64,
+    /// Replies queued for sending.
+    pub replies: u64,
+    /// Bytes that formed no request (noise, corrupted frames, other boards' replies).
+    pub bytes_rejected: u64,
+    /// Replies dropped because the transmit buffer was full.
+    pub tx_overflows: u64,
+}
+
+/// A board firmware core serving protocol `P` on a board of up to `CH` channels.
+///
+/// Drive it with [`BoardCore::receive`] (bytes from the UART, as they come),
+/// [`BoardCore::poll`] (input readings; call again at the returned deadline at the latest),
+/// [`BoardCore::outputs`] (the lock outputs to drive) and [`BoardCore::transmit`] /
+/// [`BoardCore::consume_tx`] (bytes for the UART). Outputs are all off after
+/// [`BoardCore::new`].
+pub struct BoardCore<P: Protocol<CH>, const CH: usize> {
+    engine: Engine<P, CH>,
+    decoder: StreamDecoder<P::Dialect, 256>,
+    last_rx_ms: Option<u64>,
+    idle_gap_ms: u32,
+}
+
+/// Everything but the decoder, so that decoded events can be handled while the decoder is
+/// borrowed.
+struct Engine<P: Protocol<CH>, const CH: usize> {
+    protocol: P,
+    hardware: Hardware<CH>,
+    tx: [u8; TX_CAPACITY],
+    tx_len: usize,
+    tx_ready_ms: u64,
+    stats: CoreStats,
+    /// Rejected runs handled (the decoder counts them when they start).
+    runs_seen: u64,
+    /// The last [`HISTORY`] bytes received, by stream offset modulo [`HISTORY`].
+    history: [u8; HISTORY],
+    /// Bytes received since boot (the stream offset of the next byte).
+    received: u64,
+}
+
+impl<P: Protocol<CH>, const CH: usize> BoardCore<P, CH> {
+    /// A board that just booted: outputs off, nothing received.
+    pub fn new(protocol: P, config: BoardConfig) -> Self {
+        let decoder = StreamDecoder::new(protocol.dialect().clone(), Direction::Request);
+        BoardCore {
+            engine: Engine {
+                protocol,
+                hardware: Hardware::new(config),
+                tx: [0; TX_CAPACITY],
+                tx_len: 0,
+                tx_ready_ms: 0,
+                stats: CoreStats::default(),
+                runs_seen: 0,
+                history: [0; HISTORY],
+                received: 0,
+            },
+            decoder,
+            last_rx_ms: None,
+            idle_gap_ms: DEFAULT_IDLE_GAP_MS,
+        }
+    }
+
+    /// Sets the quiet time that ends a partial frame.
+    pub fn set_idle_gap_ms(&mut self, ms: u32) {
+        self.idle_gap_ms = ms;
+    }
+
+    /// The quiet time that ends a partial frame, ms.
+    pub fn idle_gap_ms(&self) -> u32 {
+        self.idle_gap_ms
+    }
+
+    /// Whether part of a frame is waiting for the rest, or rejected bytes wait for the idle
+    /// gap to be reported: poll at the gap's end.
+    pub fn receiving(&self) -> bool {
+        !self.decoder.buffered().is_empty() || self.decoder.stats().rejections > self.engine.runs_seen
+    }
+
+    /// Bytes received from the bus at `now_ms`. Requests for this board are executed at once
+    /// and their replies queued for [`BoardCore::transmit`].
+    pub fn receive(&mut self, bytes: &[u8], now_ms: u64) {
+        self.engine.remember(bytes);
+        self.last_rx_ms = Some(now_ms);
+        for event in self.decoder.feed(bytes) {
+            self.engine.handle(event, now_ms);
+        }
+    }
+
+    /// Takes raw input readings (door open; occupied where presence sensors are fitted) at
+    /// `now_ms`, ends and starts pulses, and returns the next deadline (poll again then at the
+    /// latest; also poll whenever an input may have changed).
+    pub fn poll(&mut self, door_open: LockSet, occupied: Option<LockSet>, now_ms: u64) -> Option<u64> {
+        let (changes, deadline) = self.engine.hardware.poll(door_open, occupied, now_ms);
+        if !changes.is_empty() {
+            self.engine.protocol.on_changes(&changes, &self.engine.hardware, now_ms);
+        }
+        let gap_end = match self.last_rx_ms {
+            Some(at)
+                if !self.decoder.buffered().is_empty() || self.decoder.stats().rejections > self.engine.runs_seen =>
+            {
+                let end = at.saturating_add(u64::from(self.idle_gap_ms));
+                if end <= now_ms {
+                    // The line went quiet in the middle of a frame, or after bytes that formed
+                    // none: report them now (a native board answers a CRC-valid frame it
+                    // cannot decode).
+                    if let Some(event) = self.decoder.finish() {
+                        self.engine.handle(event, now_ms);
+                    }
+                    None
+                } else {
+                    Some(end)
+                }
+            }
+            _ => None,
+        };
+        [deadline, gap_end].into_iter().flatten().min()
+    }
+
+    /// The lock outputs that must be on now.
+    pub fn outputs(&self) -> LockSet {
+        self.engine.hardware.outputs()
+    }
+
+    /// Reply bytes waiting to be sent.
+    pub fn transmit(&self) -> &[u8] {
+        self.engine.tx.get(..self.engine.tx_len).unwrap_or_default()
+    }
+
+    /// The earliest time the bytes of [`BoardCore::transmit`] may go on the wire (a native
+    /// discovery answer waits for its slot); 0 or a past time means now.
+    pub fn tx_ready_ms(&self) -> u64 {
+        self.engine.tx_ready_ms
+    }
+
+    /// Marks the first `sent` bytes of [`BoardCore::transmit`] as sent.
+    pub fn consume_tx(&mut self, sent: usize) {
+        let sent = sent.min(self.engine.tx_len);
+        self.engine.tx.copy_within(sent..self.engine.tx_len, 0);
+        self.engine.tx_len -= sent;
+    }
+
+    /// The hardware state.
+    pub fn hardware(&self) -> &Hardware<CH> {
+        &self.engine.hardware
+    }
+
+    /// The hardware state, mutable (tests, emergency stop).
+    pub fn hardware_mut(&mut self) -> &mut Hardware<CH> {
+        &mut self.engine.hardware
+    }
+
+    /// The protocol handler.
+    pub fn protocol(&self) -> &P {
+        &self.engine.protocol
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> &P::Dialect {
+        self.engine.protocol.dialect()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> CoreStats {
+        self.engine.stats
+    }
+
+    /// The config.
+    pub fn config(&self) -> &BoardConfig {
+        self.engine.hardware.config()
+    }
+}
+
+impl<P: Protocol<CH>, const CH: usize> Engine<P, CH> {
+    /// Keeps received bytes for [`Protocol::on_rejected`].
+    fn remember(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if let Some(slot) = self.history.get_mut((self.received % HISTORY as u64) as usize) {
+                *slot = byte;
+            }
+            self.received += 1;
+        }
+    }
+
+    /// Executes a decoded request or answers a rejected run, queueing the reply.
+    fn handle(&mut self, event: lockproto::stream::DialectEvent<P::Dialect>, now_ms: u64) {
+        let mut reply = [0u8; 256];
+        let len = match event {
+            Event::Frame { message: Message::Request(request), .. } => {
+                self.stats.requests += 1;
+                self.protocol.on_request(&request, &mut self.hardware, now_ms, &mut reply)
+            }
+            Event::Frame { .. } => 0,
+            Event::Rejected(rejection) => {
+                self.runs_seen += 1;
+                self.stats.bytes_rejected += rejection.skipped as u64;
+                let mut run = [0u8; 256];
+                let kept = self.kept_from(rejection.offset, &mut run);
+                let bytes = run.get(..kept).unwrap_or_default();
+                self.protocol.on_rejected(bytes, &rejection.error, &mut self.hardware, now_ms, &mut reply)
+            }
+        };
+        let delay = self.protocol.take_reply_delay_ms();
+        if len == 0 {
+            return;
+        }
+        self.tx_ready_ms = self.tx_ready_ms.max(now_ms.saturating_add(u64::from(delay)));
+        let (Some(dst), Some(src)) = (self.tx.get_mut(self.tx_len..self.tx_len + len), reply.get(..len)) else {
+            self.stats.tx_overflows += 1;
+            return;
+        };
+        dst.copy_from_slice(src);
+        self.tx_len += len;
+        self.stats.replies += 1;
+    }
+
+    /// Copies the received bytes from stream offset `offset` on (as many as are still kept and
+    /// fit `out`); returns how many.
+    fn kept_from(&self, offset: u64, out: &mut [u8]) -> usize {
+        let oldest = self.received.saturating_sub(HISTORY as u64);
+        if offset < oldest || offset >= self.received {
+            return 0;
+        }
+        let count = ((self.received - offset) as usize).min(out.len());
+        for (i, dst) in out.iter_mut().take(count).enumerate() {
+            let at = ((offset + i as u64) % HISTORY as u64) as usize;
+            *dst = self.history.get(at).copied().unwrap_or(0);
+        }
+        count
+    }
+}
+
+impl<P: Protocol<CH>, const CH: usize> core::fmt::Debug for BoardCore<P, CH>
+where
+    P: core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BoardCore")
+            .field("dialect", &<P::Dialect as Dialect>::NAME)
+            .field("protocol", &self.engine.protocol)
+            .field("hardware", &self.engine.hardware)
+            .field("tx_len", &self.engine.tx_len)
+            .field("stats", &self.engine.stats)
+            .finish()
+    }
+}
