@@ -81,6 +81,10 @@ const AWAITS: &[(&str, Option<Form>, &[u8])] = &[
     ("+QISEND", Some(Form::Write), b"SEND "),
 ];
 
+/// Commands whose information responses carry another prefix than the command name
+/// (SIMCom `AT+CICCID` → `+ICCID:`, reference §2.3).
+const RESPONSE_PREFIXES: &[(&str, &str)] = &[("+CICCID", "+ICCID")];
+
 /// Commands that open a `>` data prompt (reference §1.8).
 const PROMPTS: &[&str] = &[
     "+CMGS",
@@ -153,6 +157,18 @@ impl<'a> Command<'a> {
         rest.get(..end)
     }
 
+    /// The prefix of the command's information responses: its name, except where the vendor
+    /// answers under another one (`AT+CICCID` → `+ICCID`).
+    pub fn response_prefix(&self) -> Option<&'a [u8]> {
+        let name = self.name()?;
+        Some(
+            RESPONSE_PREFIXES
+                .iter()
+                .find(|(n, _)| name.eq_ignore_ascii_case(n.as_bytes()))
+                .map_or(name, |(_, r)| r.as_bytes()),
+        )
+    }
+
     /// The form of the command.
     pub fn form(&self) -> Form {
         let Some(rest) = self.after_at() else {
@@ -202,5 +218,7 @@ mod tests {
         assert_eq!(Command::new(b"AT+USOWR=3,16").prompt, Some(b'@'));
         assert_eq!(Command::new(b"ATE0").name(), None);
         assert_eq!(Command::new(b"AT+QIOPEN?").awaits, None);
+        assert_eq!(Command::new(b"AT+CICCID").response_prefix(), Some(&b"+ICCID"[..]));
+        assert_eq!(Command::new(b"AT+QCCID").response_prefix(), Some(&b"+QCCID"[..]));
     }
 }

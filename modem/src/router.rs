@@ -344,7 +344,7 @@ fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
 impl<const N: usize, const Q: usize> Core<N, Q> {
     fn name(&self) -> Option<&[u8]> {
         let head = self.cmd.get(..self.cmd_len.min(COMMAND_KEEP)).unwrap_or(&[]);
-        Command::new(head).name()
+        Command::new(head).response_prefix()
     }
 
     fn is_echo(&self, line: &[u8]) -> bool {
