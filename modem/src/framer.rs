@@ -26,6 +26,7 @@ use crate::params::{Fields, after_prefix, parse_dec};
 
 /// What the framer found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// A complete, non-empty line without its terminator.
     Line(&'a [u8]),
