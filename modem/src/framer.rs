@@ -20,7 +20,8 @@
 //!   and `+CARECV: <len>,<data>`, which stay one [`Event::Line`].
 //! - **Bounded.** A line longer than `N` bytes is reported as [`Event::Overflow`] with its first
 //!   `N` bytes and its full length; the framer resynchronises at the next line end, so the
-//!   following lines are intact. Payloads longer than `N` come out in chunks of at most `N`.
+//!   following lines are intact. Payloads longer than `N` come out in chunks of at most `N`; a
+//!   header announcing more than [`MAX_PAYLOAD`] bytes is treated as a plain line.
 
 use crate::params::{Fields, after_prefix, parse_dec};
 
@@ -275,8 +276,20 @@ impl<const N: usize> Framer<N> {
     }
 }
 
-/// The length of the payload that follows a header line (reference §1.9), if `line` is one.
+/// The longest payload a header may announce. A larger length is taken as corruption and the
+/// header as an ordinary line, so one damaged digit cannot swallow kilobytes of replies
+/// (reference §1.9: "reject/clip lengths above the buffer capacity"). Quectel `+QIRD` and
+/// SIMCom `+CIPRXGET` read at most 1500 bytes; 10 KiB leaves room for on-module MQTT payloads
+/// *(inference)*.
+pub const MAX_PAYLOAD: usize = 10 * 1024;
+
+/// The length of the payload that follows a header line (reference §1.9), if `line` is one and
+/// the length is at most [`MAX_PAYLOAD`].
 pub fn counted_payload(line: &[u8]) -> Option<usize> {
+    header_payload(line).filter(|&n| n <= MAX_PAYLOAD)
+}
+
+fn header_payload(line: &[u8]) -> Option<usize> {
     let mut fields: [Option<u32>; 4] = [None; 4];
     let count_into = |start: usize, fields: &mut [Option<u32>; 4], quoted_first: Option<&[u8]>| -> Option<usize> {
         let mut n = 0;
@@ -335,13 +348,13 @@ fn inline_payload(line: &[u8], last: u8) -> Option<usize> {
             return None;
         }
         let len = fields.next()?.ok()?.dec("payload_len").ok()?;
-        return fields.next().is_none().then_some(len as usize);
+        return fields.next().is_none().then_some(len as usize).filter(|&n| n <= MAX_PAYLOAD);
     }
     let start = after_prefix(line, b"+CARECV")?;
     let head = line.get(..line.len().checked_sub(1)?)?;
     let mut fields = Fields::new(head, start);
     let len = fields.next()?.ok()?.dec("len").ok()?;
-    fields.next().is_none().then_some(len as usize)
+    fields.next().is_none().then_some(len as usize).filter(|&n| n <= MAX_PAYLOAD)
 }
 
 #[cfg(test)]
@@ -402,6 +415,14 @@ mod tests {
                 line("OK")
             ]
         );
+    }
+
+    #[test]
+    fn absurd_lengths_are_not_payloads() {
+        let mut f = Framer::<64>::new();
+        let out = run(&mut f, b"+QIRD: 99999\r\nOK\r\n+CARECV: 99999,x\r\n");
+        assert_eq!(out, vec![line("+QIRD: 99999"), line("OK"), line("+CARECV: 99999,x")]);
+        assert_eq!(counted_payload(b"+QIRD: 10240"), Some(MAX_PAYLOAD));
     }
 
     #[test]
