@@ -7,6 +7,12 @@
 
 use crate::error::ParseError;
 use crate::params::{Field, Fields, after_prefix, trim};
+use nom::branch::alt;
+use nom::bytes::complete::take_while_m_n;
+use nom::character::complete::{char, one_of};
+use nom::combinator::{map, opt};
+use nom::sequence::terminated;
+use nom::{IResult, Parser};
 
 fn body(line: &[u8], prefix: &'static str) -> Result<usize, ParseError> {
     after_prefix(line, prefix.as_bytes()).ok_or(ParseError::Prefix { expected: prefix })
@@ -524,11 +530,29 @@ impl Cclk {
     }
 }
 
-fn two_digits(text: &[u8], at: usize, field: &'static str, offset: usize) -> Result<u8, ParseError> {
-    match (text.get(at), text.get(at + 1)) {
-        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => Ok((a - b'0') * 10 + (b - b'0')),
-        _ => Err(ParseError::Invalid { field, offset: offset + at }),
-    }
+/// `n` decimal digits as a number (nom).
+fn digits<'a>(n: usize) -> impl Parser<&'a [u8], Output = u16, Error = nom::error::Error<&'a [u8]>> {
+    map(take_while_m_n(n, n, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
+        d.iter().fold(0u16, |acc, x| acc * 10 + u16::from(x - b'0'))
+    })
+}
+
+/// The date and time of `+CCLK` (without quotes): `yy/MM/dd,hh:mm:ss[±zz]`, 2- or 4-digit year.
+/// Returns the year's digit count with the values so errors can name the field.
+#[allow(clippy::type_complexity)]
+fn cclk_text(text: &[u8]) -> IResult<&[u8], (u16, u16, u16, u16, u16, u16, Option<(char, u16)>)> {
+    let year = alt((terminated(digits(4), char('/')), map(terminated(digits(2), char('/')), |y| 2000 + y)));
+    let zone = opt((one_of("+-"), alt((digits(2), digits(1)))));
+    (
+        year,
+        terminated(digits(2), char('/')),
+        terminated(digits(2), char(',')),
+        terminated(digits(2), char(':')),
+        terminated(digits(2), char(':')),
+        digits(2),
+        zone,
+    )
+        .parse(text)
 }
 
 /// Parses `+CCLK: "yy/MM/dd,hh:mm:ss±zz"`, with or without quotes and zone, 2- or 4-digit year.
@@ -553,46 +577,44 @@ pub fn parse_cclk(line: &[u8]) -> Result<Cclk, ParseError> {
         text = rest.strip_suffix(b"\"").ok_or(ParseError::Unterminated { offset })?;
         offset += 1;
     }
-    let text = trim(text);
-    // Year: 2 or 4 digits before the first '/'.
-    let slash = text.iter().position(|&b| b == b'/').ok_or(ParseError::Invalid { field: "year", offset })?;
-    let (year, date) = match slash {
-        2 => (2000 + u16::from(two_digits(text, 0, "year", offset)?), 3),
-        4 => {
-            let hi = u16::from(two_digits(text, 0, "year", offset)?);
-            (hi * 100 + u16::from(two_digits(text, 2, "year", offset)?), 5)
+    let year_len = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    // Field boundaries (end offsets in `text`) for naming what failed.
+    let field_at = |at: usize| {
+        let y = year_len + 1;
+        match at {
+            a if a < y => "year",
+            a if a < y + 3 => "month",
+            a if a < y + 6 => "day",
+            a if a < y + 9 => "hour",
+            a if a < y + 12 => "minute",
+            a if a < y + 14 => "second",
+            _ => "tz",
         }
-        _ => return Err(ParseError::Invalid { field: "year", offset }),
     };
-    let sep = |at: usize, want: u8, field: &'static str| -> Result<(), ParseError> {
-        (text.get(at) == Some(&want)).then_some(()).ok_or(ParseError::Invalid { field, offset: offset + at })
-    };
-    let month = two_digits(text, date, "month", offset)?;
-    sep(date + 2, b'/', "day")?;
-    let day = two_digits(text, date + 3, "day", offset)?;
-    sep(date + 5, b',', "hour")?;
-    let hour = two_digits(text, date + 6, "hour", offset)?;
-    sep(date + 8, b':', "minute")?;
-    let minute = two_digits(text, date + 9, "minute", offset)?;
-    sep(date + 11, b':', "second")?;
-    let second = two_digits(text, date + 12, "second", offset)?;
-    let tz_at = date + 14;
-    let tz_quarter_hours = match text.get(tz_at) {
+    let (rest, (year, month, day, hour, minute, second, zone)) = cclk_text(text).map_err(|e| {
+        let at = match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => text.len() - e.input.len(),
+            nom::Err::Incomplete(_) => text.len(),
+        };
+        ParseError::Invalid { field: field_at(at), offset: offset + at }
+    })?;
+    if !trim(rest).is_empty() {
+        let at = text.len() - rest.len();
+        return Err(ParseError::Invalid { field: field_at(at), offset: offset + at });
+    }
+    let tz_quarter_hours = match zone {
         None => None,
-        Some(&sign @ (b'+' | b'-')) => {
-            let digits = text.get(tz_at + 1..).unwrap_or(&[]);
-            if digits.is_empty() || digits.len() > 2 || !digits.iter().all(u8::is_ascii_digit) {
-                return Err(ParseError::Invalid { field: "tz", offset: offset + tz_at });
+        Some((sign, q)) => {
+            let q = i16::try_from(q).unwrap_or(i16::MAX);
+            let q = if sign == '-' { -q } else { q };
+            if !(-48..=56).contains(&q) {
+                return Err(ParseError::Invalid { field: "tz", offset: offset + year_len + 15 });
             }
-            let value = digits.iter().fold(0i16, |acc, d| acc * 10 + i16::from(d - b'0'));
-            let value = if sign == b'-' { -value } else { value };
-            if !(-48..=56).contains(&value) {
-                return Err(ParseError::Invalid { field: "tz", offset: offset + tz_at });
-            }
-            i8::try_from(value).ok()
+            i8::try_from(q).ok()
         }
-        Some(_) => return Err(ParseError::Invalid { field: "tz", offset: offset + tz_at }),
     };
+    let small = |v: u16| u8::try_from(v).unwrap_or(u8::MAX);
+    let (month, day, hour, minute, second) = (small(month), small(day), small(hour), small(minute), small(second));
     let check = |ok: bool, field: &'static str| if ok { Ok(()) } else { Err(ParseError::Invalid { field, offset }) };
     check((1..=12).contains(&month), "month")?;
     check((1..=31).contains(&day), "day")?;
@@ -764,6 +786,16 @@ mod tests {
         assert!(parse_cclk(b"+CCLK: \"14/08/05,04:00:21+99\"").is_err());
         let t = parse_cclk(b"+CCLK: 2024/01/02,03:04:05").unwrap();
         assert_eq!((t.year, t.tz_quarter_hours), (2024, None));
+        // What and where: the minute field holds a letter.
+        assert_eq!(
+            parse_cclk(b"+CCLK: \"14/08/05,04:x0:21+40\""),
+            Err(ParseError::Invalid { field: "minute", offset: 20 })
+        );
+        assert_eq!(
+            parse_cclk(b"+CCLK: \"14/08/05,04:00:21+40x\""),
+            Err(ParseError::Invalid { field: "tz", offset: 28 })
+        );
+        assert_eq!(parse_cclk(b"+CCLK: \"14/08/05\"").map_err(|e| e.offset()), Err(Some(16)));
     }
 
     #[test]
