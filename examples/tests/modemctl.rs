@@ -105,8 +105,11 @@ fn error_results() {
     let v = parse(Some(r#"AT+CPIN="1234""#), r"\r\n+CME ERROR: incorrect password\r\n");
     assert_eq!(
         (v["final"].clone(), v["code"].clone(), v["text"].clone()),
-        (json!("cme_error"), Value::Null, json!("incorrect password"))
+        (json!("cme_error"), json!(16), json!("incorrect password"))
     );
+    // A vendor text has no standard number.
+    let v = parse(Some("AT+QIACT=1"), r"\r\n+CME ERROR: PDP activation rejected by vendor\r\n");
+    assert_eq!((v["code"].clone(), v["text"].clone()), (Value::Null, json!("PDP activation rejected by vendor")));
     let v = parse(Some(r#"AT+CPIN="1234""#), r"\r\n+CME ERROR: 16\r\n");
     assert_eq!((v["final"].clone(), v["code"].clone()), (json!("cme_error"), json!(16)));
     let v = parse(Some(r#"AT+CMGS="+100""#), r"\r\n+CMS ERROR: 330\r\n");

@@ -252,7 +252,10 @@ pub fn parse_registration(line: &[u8]) -> Result<Registration, ParseError> {
         stat,
         area,
         ci: opt_hex(get(ci), "ci")?,
-        act: opt_small(get(act), "act")?,
+        // Some firmware put other things where <AcT> would be (Samsung Wave S8500
+        // `+CREG: 2,1,000B,2816, B, C2816`, reference §1.7): an unreadable AcT is unknown, not
+        // an error.
+        act: opt_small(get(act), "act").ok().flatten(),
         rac,
     })
 }
@@ -768,6 +771,12 @@ mod tests {
         let r = parse_registration(b"+CEREG: 2,1,,,7").unwrap();
         assert_eq!((r.n, r.stat, r.area, r.ci, r.act), (Some(2), 1, None, None, Some(7)));
         assert!(parse_registration(b"+CEREG: 100").is_err());
+        // reference §1.7, Samsung Wave S8500 (ModemManager fixture).
+        let r = parse_registration(b"+CREG: 2,1,000B,2816, B, C2816").unwrap();
+        assert_eq!((r.n, r.stat, r.area, r.ci, r.act), (Some(2), 1, Some(0x0B), Some(0x2816), None));
+        // Altair LTE URC with <n> (reference §1.7): four fields, second short → n first.
+        let r = parse_registration(b"+CEREG: 1, 2, 0001, 00000100, 7").unwrap();
+        assert_eq!((r.n, r.stat, r.area, r.ci, r.act), (Some(1), 2, Some(1), Some(0x100), Some(7)));
         assert!(parse_registration(b"+CEREG:").is_err());
         assert!(matches!(parse_registration(b"+CREG: 2,1,\"5E25"), Err(ParseError::Unterminated { .. })));
     }

@@ -39,7 +39,8 @@ pub enum FinalResult<'a> {
 /// The code of a `+CME ERROR` / `+CMS ERROR` result: numeric, verbose, or empty.
 ///
 /// Vendor codes collide (reference §1.10), so the number is kept raw, never mapped to a closed
-/// enum.
+/// enum. A verbose text of the standard tables ([`CME_TEXTS`], [`CMS_TEXTS`]) also gets its
+/// number (`+CME ERROR: SIM not inserted` → code 10); vendor texts keep `code: None`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ErrorCode<'a> {
     /// The number, when the module sent one.
@@ -71,11 +72,86 @@ impl FinalResult<'_> {
     }
 }
 
-fn error_code(rest: &[u8]) -> ErrorCode<'_> {
+/// Verbose `+CME ERROR` texts (`AT+CMEE=2`) of 27.007 §9.2, as listed in reference §1.10 (with
+/// the full 27.007 wording where the reference abbreviates). Matched ignoring ASCII case.
+pub const CME_TEXTS: &[(u16, &str)] = &[
+    (0, "phone failure"),
+    (1, "no connection to phone"),
+    (2, "phone-adaptor link reserved"),
+    (3, "operation not allowed"),
+    (4, "operation not supported"),
+    (5, "PH-SIM PIN required"),
+    (10, "SIM not inserted"),
+    (11, "SIM PIN required"),
+    (12, "SIM PUK required"),
+    (13, "SIM failure"),
+    (14, "SIM busy"),
+    (15, "SIM wrong"),
+    (16, "incorrect password"),
+    (17, "SIM PIN2 required"),
+    (18, "SIM PUK2 required"),
+    (20, "memory full"),
+    (21, "invalid index"),
+    (22, "not found"),
+    (23, "memory failure"),
+    (24, "text string too long"),
+    (25, "invalid characters in text string"),
+    (26, "dial string too long"),
+    (27, "invalid characters in dial string"),
+    (30, "no network service"),
+    (31, "network timeout"),
+    (32, "network not allowed - emergency calls only"),
+    (100, "unknown"),
+    (103, "illegal MS"),
+    (106, "illegal ME"),
+    (107, "GPRS services not allowed"),
+    (111, "PLMN not allowed"),
+    (112, "location area not allowed"),
+    (113, "roaming not allowed in this location area"),
+    (113, "roaming not allowed in this LA"),
+    (132, "service option not supported"),
+    (133, "requested service option not subscribed"),
+    (134, "service option temporarily out of order"),
+    (148, "unspecified GPRS error"),
+    (149, "PDP authentication failure"),
+    (150, "invalid mobile class"),
+];
+
+/// Verbose `+CMS ERROR` texts of 27.005 §3.2.5 (reference §1.10).
+pub const CMS_TEXTS: &[(u16, &str)] = &[
+    (300, "ME failure"),
+    (302, "operation not allowed"),
+    (303, "operation not supported"),
+    (304, "invalid PDU mode parameter"),
+    (305, "invalid text mode parameter"),
+    (310, "SIM not inserted"),
+    (311, "SIM PIN required"),
+    (312, "PH-SIM PIN required"),
+    (313, "SIM failure"),
+    (314, "SIM busy"),
+    (315, "SIM wrong"),
+    (316, "SIM PUK required"),
+    (317, "SIM PIN2 required"),
+    (318, "SIM PUK2 required"),
+    (320, "memory failure"),
+    (321, "invalid memory index"),
+    (322, "memory full"),
+    (330, "SMSC address unknown"),
+    (331, "no network service"),
+    (332, "network timeout"),
+    (340, "no +CNMA acknowledgement expected"),
+    (500, "unknown error"),
+];
+
+fn error_code<'a>(rest: &'a [u8], table: &[(u16, &str)]) -> ErrorCode<'a> {
     let rest = trim(rest);
     match parse_dec(rest).and_then(|n| u16::try_from(n).ok()) {
         Some(code) => ErrorCode { code: Some(code), text: None },
-        None => ErrorCode { code: None, text: core::str::from_utf8(rest).ok() },
+        None => {
+            // A verbose text also gets its standard number when it is one of the table's.
+            let code = table.iter().find(|(_, t)| t.as_bytes().eq_ignore_ascii_case(rest)).map(|&(c, _)| c);
+            ErrorCode { code, text: core::str::from_utf8(rest).ok() }
+        }
     }
 }
 
@@ -123,10 +199,10 @@ pub fn parse_final(line: &[u8], numeric: bool) -> Option<FinalResult<'_>> {
         return Some(FinalResult::Connect(core::str::from_utf8(trim(rest)).ok()));
     }
     if let Some(rest) = line.strip_prefix(b"+CME ERROR:") {
-        return Some(FinalResult::CmeError(error_code(rest)));
+        return Some(FinalResult::CmeError(error_code(rest, CME_TEXTS)));
     }
     if let Some(rest) = line.strip_prefix(b"+CMS ERROR:") {
-        return Some(FinalResult::CmsError(error_code(rest)));
+        return Some(FinalResult::CmsError(error_code(rest, CMS_TEXTS)));
     }
     None
 }
@@ -141,7 +217,19 @@ mod tests {
         // reference §1.3: numeric and verbose; vector final-009: empty text.
         assert_eq!(
             parse_final(b"+CME ERROR: incorrect password", false),
-            Some(FinalResult::CmeError(ErrorCode { code: None, text: Some("incorrect password") }))
+            Some(FinalResult::CmeError(ErrorCode { code: Some(16), text: Some("incorrect password") }))
+        );
+        assert_eq!(
+            parse_final(b"+CME ERROR: SIM NOT INSERTED", false),
+            Some(FinalResult::CmeError(ErrorCode { code: Some(10), text: Some("SIM NOT INSERTED") }))
+        );
+        assert_eq!(
+            parse_final(b"+CMS ERROR: SMSC address unknown", false),
+            Some(FinalResult::CmsError(ErrorCode { code: Some(330), text: Some("SMSC address unknown") }))
+        );
+        assert_eq!(
+            parse_final(b"+CME ERROR: Vendor specific thing", false),
+            Some(FinalResult::CmeError(ErrorCode { code: None, text: Some("Vendor specific thing") }))
         );
         assert_eq!(
             parse_final(b"+CME ERROR: ", false),

@@ -10,7 +10,8 @@
 //!
 //! - `final`: `"ok"`, `"error"`, `"cme_error"`, `"cms_error"`, `"no_carrier"`, `"connect"`,
 //!   `"busy"`, `"no_answer"`, `"no_dialtone"`, or `null` when the response is incomplete;
-//! - `code`, `text`: for `+CME ERROR`/`+CMS ERROR` (number or text), otherwise `null`;
+//! - `code`, `text`: for `+CME ERROR`/`+CMS ERROR`: the number, the text, or both when the text
+//!   is one of 27.007 §9.2 / 27.005 §3.2.5 (`SIM not inserted` → 10); otherwise `null`;
 //! - `prompt`: true when the `>` prompt was seen;
 //! - `lines`: the information responses of the command (results awaited after `OK` included);
 //! - `urcs`: the unsolicited lines.
