@@ -100,6 +100,23 @@ fn cops_read_and_list() {
 }
 
 #[test]
+fn cops_list_in_ucs2() {
+    // §1.5 / §2.5: under AT+CSCS="UCS2" names are hex UTF-16 (ModemManager
+    // test-charset.c: `0054002D004D006F00620069006C0065` is `T-Mobile`).
+    let v = parse(
+        Some("AT+COPS=?"),
+        r#"\r\n+COPS: (2,"0054002D004D006F00620069006C0065","0054004D004F","00330031003000320036",7),(1,"AT&T","AT&T","310410",0)\r\n\r\nOK\r\n"#,
+    );
+    assert_eq!(
+        v["lines"][0]["operators"],
+        json!([
+            {"stat": 2, "long": "T-Mobile", "short": "TMO", "numeric": "31026", "act": 7},
+            {"stat": 1, "long": "AT&T", "short": "AT&T", "numeric": "310410", "act": 0}
+        ])
+    );
+}
+
+#[test]
 fn error_results() {
     // §1.3: S-AT §4.18 verbose and numeric +CME ERROR; §2.11 +CMS ERROR 330.
     let v = parse(Some(r#"AT+CPIN="1234""#), r"\r\n+CME ERROR: incorrect password\r\n");
@@ -177,4 +194,65 @@ fn async_result_after_ok_is_a_line_of_the_command() {
 fn bad_escape_is_an_error() {
     let out = Command::new(modemctl_binary()).args(["parse", r"\q"]).output().unwrap();
     assert!(!out.status.success());
+}
+
+/// The command text of a vector's `command` field, `None` for `(URC)` and the like.
+fn vector_command(field: &str) -> Option<String> {
+    if !field.starts_with("AT") {
+        return None;
+    }
+    let end = [" (", " /"].iter().filter_map(|s| field.find(s)).min().unwrap_or(field.len());
+    Some(field[..end].to_owned())
+}
+
+/// Escapes raw bytes the way a user types them for `modemctl parse`.
+fn escape(raw: &str) -> String {
+    raw.replace('\\', r"\\").replace('\r', r"\r").replace('\n', r"\n").replace('\0', r"\0")
+}
+
+#[test]
+fn every_registration_and_operator_vector() {
+    // modem/tests/data/modem.json, a copy of ../shared/vectors/modem.json (ids kept).
+    let vectors: Vec<Value> = serde_json::from_str(include_str!("../../modem/tests/data/modem.json")).unwrap();
+    let mut checked = 0;
+    for v in vectors.iter().filter(|v| v["category"] == "reg" || v["category"] == "cops") {
+        let id = v["id"].as_str().unwrap();
+        let e = &v["expected"];
+        if e.get("malformed").is_some() || e.get("info_lines").is_some() {
+            continue;
+        }
+        let command = vector_command(v["command"].as_str().unwrap());
+        let out = parse(command.as_deref(), &escape(v["raw"].as_str().unwrap()));
+        if let Some(ops) = e.get("operators") {
+            let got = out["lines"].get(0).map_or(json!([]), |l| l["operators"].clone());
+            let got = got.as_array().unwrap();
+            assert_eq!(got.len(), ops.as_array().unwrap().len(), "{id}: {out}");
+            for (g, w) in got.iter().zip(ops.as_array().unwrap()) {
+                for k in ["stat", "long", "short", "numeric"] {
+                    assert_eq!(g[k], w[k], "{id} {k}");
+                }
+            }
+        } else if e.get("mode").is_some() {
+            for k in ["mode", "format", "oper", "act"] {
+                assert_eq!(out["lines"][0][k], e[k], "{id} {k}");
+            }
+        } else {
+            let objs = if e["kind"] == "urc" || e.get("urcs").is_some() { &out["urcs"] } else { &out["lines"] };
+            let wants: Vec<&Value> = match e.get("urcs") {
+                Some(list) => list.as_array().unwrap().iter().collect(),
+                None => vec![e],
+            };
+            assert_eq!(objs.as_array().unwrap().len(), wants.len(), "{id}: {out}");
+            for (o, w) in objs.as_array().unwrap().iter().zip(wants) {
+                assert_eq!(o["kind"], w["prefix"], "{id}");
+                for k in ["n", "stat", "lac", "tac", "ci", "act"] {
+                    if w.get(k).is_some() {
+                        assert_eq!(o[k], w[k], "{id} {k}: {out}");
+                    }
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 40);
 }

@@ -18,7 +18,7 @@
 //!
 //! Each line is an object whose `kind` is its prefix (`"+CREG"`, `"RDY"`, ...) and whose fields
 //! carry the parameter names of 3GPP TS 27.007 or the vendor manual, numbers as numbers and hex
-//! cell ids converted. A line that has no typed parser has `raw`; one that fails to parse has
+//! cell ids converted; operator names sent as hex UCS2 are decoded. A line that has no typed parser has `raw`; one that fails to parse has
 //! `raw` and `error`. Payload bytes that followed a line (`+QIRD`, `+CIPRXGET: 2`) are in `data`.
 
 use std::process::ExitCode;
@@ -83,6 +83,32 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// Hex-encoded UCS2 (`AT+CSCS="UCS2"`, reference §1.5): `0054002D004D006F00620069006C0065` is
+/// `T-Mobile`. Decoded only when the text cannot be a plain name or number: a multiple of four
+/// hex digits, at least eight, and every unit a printable character; for the numeric MCC+MNC
+/// every unit must be a digit (heuristic: the charset is not part of the response).
+fn ucs2(text: &str, numeric: bool) -> Option<String> {
+    let b = text.as_bytes();
+    if b.len() < 8 || b.len() % 4 != 0 || !b.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    if !numeric && b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let units: Vec<u16> = b
+        .chunks(4)
+        .map(|c| u16::from_str_radix(std::str::from_utf8(c).unwrap_or("x"), 16))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let decoded = String::from_utf16(&units).ok()?;
+    let ok = if numeric { decoded.bytes().all(|c| c.is_ascii_digit()) } else { !decoded.chars().any(char::is_control) };
+    ok.then_some(decoded)
+}
+
+fn name(text: Option<&str>, numeric: bool) -> Value {
+    text.map_or(Value::Null, |t| json!(ucs2(t, numeric).unwrap_or_else(|| t.to_owned())))
+}
+
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -117,7 +143,13 @@ fn typed(line: &[u8], command: Option<&Command<'_>>) -> Value {
                 let mut ops = Vec::new();
                 for op in response::operators(line) {
                     let op = op?;
-                    ops.push(json!({"stat": op.stat, "long": op.long, "short": op.short, "numeric": op.numeric, "act": op.act}));
+                    ops.push(json!({
+                        "stat": op.stat,
+                        "long": name(op.long, false),
+                        "short": name(op.short, false),
+                        "numeric": name(op.numeric, true),
+                        "act": op.act
+                    }));
                 }
                 m.insert("operators".into(), Value::Array(ops));
             }
@@ -125,7 +157,7 @@ fn typed(line: &[u8], command: Option<&Command<'_>>) -> Value {
                 let c = response::parse_cops(line)?;
                 m.insert("mode".into(), json!(c.mode));
                 m.insert("format".into(), json!(c.format));
-                m.insert("oper".into(), json!(c.oper));
+                m.insert("oper".into(), if c.format == Some(2) { name(c.oper, true) } else { name(c.oper, false) });
                 m.insert("act".into(), json!(c.act));
             }
             Some("+CPIN") => {
