@@ -89,7 +89,7 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
 /// every unit must be a digit (heuristic: the charset is not part of the response).
 fn ucs2(text: &str, numeric: bool) -> Option<String> {
     let b = text.as_bytes();
-    if b.len() < 8 || b.len() % 4 != 0 || !b.iter().all(u8::is_ascii_hexdigit) {
+    if b.len() < 8 || !b.len().is_multiple_of(4) || !b.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     if !numeric && b.iter().all(u8::is_ascii_digit) {
