@@ -1,3 +1,17 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
+
+pub mod command;
+pub mod error;
+pub mod framer;
+pub mod params;
+pub mod response;
+pub mod result;
+pub mod router;
+
+pub use command::{Command, Form};
+pub use error::{ParseError, RouterError};
+pub use framer::{Event, Framer};
+pub use result::{ErrorCode, FinalResult};
+pub use router::{Routed, Router, Urc};

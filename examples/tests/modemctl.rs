@@ -1,0 +1,258 @@
+//! `modemctl parse` run as a user runs it, as a separate process, on responses quoted in
+//! ../shared/reference/modem.md (sources cited per case) and on shapes from the vectors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn modemctl_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
+    let binary = profile_dir.join("examples").join(format!("modemctl{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-q", "-p", "locker-examples", "--example", "modemctl"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building modemctl failed");
+    }
+    binary
+}
+
+fn parse(command: Option<&str>, text: &str) -> Value {
+    let mut args = vec!["parse"];
+    if let Some(c) = command {
+        args.extend(["--command", c]);
+    }
+    args.push(text);
+    let out = Command::new(modemctl_binary()).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one JSON object: {stdout}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[test]
+fn creg_read_with_urc_before_the_reply() {
+    // §1.7: while AT+CREG? is pending, `+CREG: 5` (one field) is a URC, the two-plus-field line
+    // is the reply. Echo present (§1.4).
+    let v = parse(Some("AT+CREG?"), r#"AT+CREG?\r\r\n+CREG: 5\r\n\r\n+CREG: 2,1,"8BE3","00002BAF"\r\n\r\nOK\r\n"#);
+    assert_eq!(v["final"], "ok");
+    assert_eq!(v["prompt"], false);
+    assert_eq!(v["lines"], json!([{"kind": "+CREG", "n": 2, "stat": 1, "lac": 0x8BE3, "ci": 0x2BAF, "act": null}]));
+    assert_eq!(v["urcs"], json!([{"kind": "+CREG", "n": null, "stat": 5, "lac": null, "ci": null, "act": null}]));
+}
+
+#[test]
+fn creg_urc_after_cfun_ok() {
+    // §1.6 item 2: ubx-rs documentation/at_logs/startup.md, `+CREG: 5,"9E9A","0196BDB0",2` right
+    // after AT+CFUN=1's OK.
+    let v = parse(Some("AT+CFUN=1"), r#"\r\nOK\r\n\r\n+CREG: 5,"9E9A","0196BDB0",2\r\n"#);
+    assert_eq!(v["final"], "ok");
+    assert_eq!(v["lines"], json!([]));
+    assert_eq!(v["urcs"], json!([{"kind": "+CREG", "n": null, "stat": 5, "lac": 0x9E9A, "ci": 0x0196_BDB0, "act": 2}]));
+}
+
+#[test]
+fn cgreg_urc_with_rac() {
+    // §1.7: `+CGREG: 5,"9E9A","0196BDB0",2,"02"` (ubx-rs startup log) is stat,lac,ci,act,rac.
+    let v = parse(None, r#"\r\n+CGREG: 5,"9E9A","0196BDB0",2,"02"\r\n"#);
+    assert_eq!(v["final"], Value::Null);
+    assert_eq!(
+        v["urcs"],
+        json!([{"kind": "+CGREG", "n": null, "stat": 5, "lac": 0x9E9A, "ci": 0x0196_BDB0, "act": 2, "rac": 2}])
+    );
+}
+
+#[test]
+fn cereg_read_uses_tac() {
+    let v = parse(Some("AT+CEREG?"), r#"\r\n+CEREG: 2,5,"00C3","0A2B3C4D",7\r\n\r\nOK\r\n"#);
+    assert_eq!(v["lines"], json!([{"kind": "+CEREG", "n": 2, "stat": 5, "tac": 0xC3, "ci": 0x0A2B_3C4D, "act": 7}]));
+}
+
+#[test]
+fn csq_with_space_after_comma() {
+    // §1.2: `+CSQ: 28, 99` (Q-AT §6.3 example).
+    let v = parse(Some("AT+CSQ"), r"\r\n+CSQ: 28, 99\r\n\r\nOK\r\n");
+    assert_eq!(v["lines"], json!([{"kind": "+CSQ", "rssi": 28, "ber": 99}]));
+}
+
+#[test]
+fn cops_read_and_list() {
+    // §2.5: `+COPS: 0,0,"CHINA MOBILE",7` (Q-AT §6.1).
+    let v = parse(Some("AT+COPS?"), r#"\r\n+COPS: 0,0,"CHINA MOBILE",7\r\n\r\nOK\r\n"#);
+    assert_eq!(v["lines"], json!([{"kind": "+COPS", "mode": 0, "format": 0, "oper": "CHINA MOBILE", "act": 7}]));
+    // §2.5: `(1,"","","45005",7)` entries with empty names, range lists at the end.
+    let v = parse(
+        Some("AT+COPS=?"),
+        r#"\r\n+COPS: (2,"Op A","A","00101",7),(1,"","","45005",7),,(0-4),(0-2)\r\n\r\nOK\r\n"#,
+    );
+    assert_eq!(
+        v["lines"][0]["operators"],
+        json!([
+            {"stat": 2, "long": "Op A", "short": "A", "numeric": "00101", "act": 7},
+            {"stat": 1, "long": null, "short": null, "numeric": "45005", "act": 7}
+        ])
+    );
+}
+
+#[test]
+fn cops_list_in_ucs2() {
+    // §1.5 / §2.5: under AT+CSCS="UCS2" names are hex UTF-16 (ModemManager
+    // test-charset.c: `0054002D004D006F00620069006C0065` is `T-Mobile`).
+    let v = parse(
+        Some("AT+COPS=?"),
+        r#"\r\n+COPS: (2,"0054002D004D006F00620069006C0065","0054004D004F","00330031003000320036",7),(1,"AT&T","AT&T","310410",0)\r\n\r\nOK\r\n"#,
+    );
+    assert_eq!(
+        v["lines"][0]["operators"],
+        json!([
+            {"stat": 2, "long": "T-Mobile", "short": "TMO", "numeric": "31026", "act": 7},
+            {"stat": 1, "long": "AT&T", "short": "AT&T", "numeric": "310410", "act": 0}
+        ])
+    );
+}
+
+#[test]
+fn error_results() {
+    // §1.3: S-AT §4.18 verbose and numeric +CME ERROR; §2.11 +CMS ERROR 330.
+    let v = parse(Some(r#"AT+CPIN="1234""#), r"\r\n+CME ERROR: incorrect password\r\n");
+    assert_eq!(
+        (v["final"].clone(), v["code"].clone(), v["text"].clone()),
+        (json!("cme_error"), json!(16), json!("incorrect password"))
+    );
+    // A vendor text has no standard number.
+    let v = parse(Some("AT+QIACT=1"), r"\r\n+CME ERROR: PDP activation rejected by vendor\r\n");
+    assert_eq!((v["code"].clone(), v["text"].clone()), (Value::Null, json!("PDP activation rejected by vendor")));
+    let v = parse(Some(r#"AT+CPIN="1234""#), r"\r\n+CME ERROR: 16\r\n");
+    assert_eq!((v["final"].clone(), v["code"].clone()), (json!("cme_error"), json!(16)));
+    let v = parse(Some(r#"AT+CMGS="+100""#), r"\r\n+CMS ERROR: 330\r\n");
+    assert_eq!((v["final"].clone(), v["code"].clone()), (json!("cms_error"), json!(330)));
+    let v = parse(Some("ATD*99#"), r"\r\nNO CARRIER\r\n");
+    assert_eq!(v["final"], "no_carrier");
+    let v = parse(Some("ATD*99***1#"), r"\r\nCONNECT 150000000\r\n");
+    assert_eq!(v["final"], "connect");
+}
+
+#[test]
+fn incomplete_response_has_null_final() {
+    let v = parse(Some("AT+CSQ"), r"\r\n+CSQ: 19,99\r\n");
+    assert_eq!(v["final"], Value::Null);
+    assert_eq!(v["lines"][0]["rssi"], 19);
+}
+
+#[test]
+fn prompt_and_sms_reference() {
+    // §1.8: `\r\n> ` with no line end.
+    let v = parse(Some(r#"AT+CMGS="+8613800000000""#), r#"AT+CMGS="+8613800000000"\r\r\n> "#);
+    assert_eq!(v["prompt"], true);
+    assert_eq!(v["final"], Value::Null);
+}
+
+#[test]
+fn quectel_urcs_and_identity() {
+    // §2.7 / §2.9: +QIURC events, +QMTSTAT, boot banner (§2.2).
+    let v = parse(None, r#"\r\nRDY\r\n\r\n+QIURC: "closed",1\r\n\r\n+QIURC: "pdpdeact",1\r\n\r\n+QMTSTAT: 0,2\r\n"#);
+    assert_eq!(
+        v["urcs"],
+        json!([
+            {"kind": "RDY"},
+            {"kind": "+QIURC", "event": "closed", "connect_id": 1, "data_len": null},
+            {"kind": "+QIURC", "event": "pdpdeact", "connect_id": null, "data_len": null, "context_id": 1},
+            {"kind": "+QMTSTAT", "client_idx": 0, "err_code": 2}
+        ])
+    );
+    // §2.3: Quectel `+QCCID: 89860025128306012474`, SIMCom `+ICCID: 898600700907A6019125`.
+    let v = parse(Some("AT+QCCID"), r"\r\n+QCCID: 89860025128306012474\r\n\r\nOK\r\n");
+    assert_eq!(v["lines"], json!([{"kind": "+QCCID", "iccid": "89860025128306012474"}]));
+    let v = parse(Some("AT+CICCID"), r"\r\n+ICCID: 898600700907A6019125\r\n\r\nOK\r\n");
+    assert_eq!(v["lines"], json!([{"kind": "+ICCID", "iccid": "898600700907A6019125"}]));
+    // §2.12: `+CCLK: "08/11/26,10:15:02+32"` (S-AT §4.17).
+    let v = parse(Some("AT+CCLK?"), r#"\r\n+CCLK: "08/11/26,10:15:02+32"\r\n\r\nOK\r\n"#);
+    assert_eq!(
+        v["lines"],
+        json!([{"kind": "+CCLK", "year": 2008, "month": 11, "day": 26, "hour": 10, "minute": 15, "second": 2, "tz_quarter_hours": 32}])
+    );
+}
+
+#[test]
+fn async_result_after_ok_is_a_line_of_the_command() {
+    // §1.6 item 6: `+QIOPEN: 0,0` after OK belongs to AT+QIOPEN; a URC in between stays a URC.
+    let v = parse(
+        Some(r#"AT+QIOPEN=1,0,"TCP","example.com",1883,0,0"#),
+        r#"\r\nOK\r\n\r\n+CEREG: 1\r\n\r\n+QIOPEN: 0,0\r\n"#,
+    );
+    assert_eq!(v["final"], "ok");
+    assert_eq!(v["lines"][0]["kind"], "+QIOPEN");
+    assert_eq!(v["urcs"][0]["kind"], "+CEREG");
+}
+
+#[test]
+fn bad_escape_is_an_error() {
+    let out = Command::new(modemctl_binary()).args(["parse", r"\q"]).output().unwrap();
+    assert!(!out.status.success());
+}
+
+/// The command text of a vector's `command` field, `None` for `(URC)` and the like.
+fn vector_command(field: &str) -> Option<String> {
+    if !field.starts_with("AT") {
+        return None;
+    }
+    let end = [" (", " /"].iter().filter_map(|s| field.find(s)).min().unwrap_or(field.len());
+    Some(field[..end].to_owned())
+}
+
+/// Escapes raw bytes the way a user types them for `modemctl parse`.
+fn escape(raw: &str) -> String {
+    raw.replace('\\', r"\\").replace('\r', r"\r").replace('\n', r"\n").replace('\0', r"\0")
+}
+
+#[test]
+fn every_registration_and_operator_vector() {
+    // modem/tests/data/modem.json, a copy of ../shared/vectors/modem.json (ids kept).
+    let vectors: Vec<Value> = serde_json::from_str(include_str!("../../modem/tests/data/modem.json")).unwrap();
+    let mut checked = 0;
+    for v in vectors.iter().filter(|v| v["category"] == "reg" || v["category"] == "cops") {
+        let id = v["id"].as_str().unwrap();
+        let e = &v["expected"];
+        if e.get("malformed").is_some() || e.get("info_lines").is_some() {
+            continue;
+        }
+        let command = vector_command(v["command"].as_str().unwrap());
+        let out = parse(command.as_deref(), &escape(v["raw"].as_str().unwrap()));
+        if let Some(ops) = e.get("operators") {
+            let got = out["lines"].get(0).map_or(json!([]), |l| l["operators"].clone());
+            let got = got.as_array().unwrap();
+            assert_eq!(got.len(), ops.as_array().unwrap().len(), "{id}: {out}");
+            for (g, w) in got.iter().zip(ops.as_array().unwrap()) {
+                for k in ["stat", "long", "short", "numeric"] {
+                    assert_eq!(g[k], w[k], "{id} {k}");
+                }
+            }
+        } else if e.get("mode").is_some() {
+            for k in ["mode", "format", "oper", "act"] {
+                assert_eq!(out["lines"][0][k], e[k], "{id} {k}");
+            }
+        } else {
+            let objs = if e["kind"] == "urc" || e.get("urcs").is_some() { &out["urcs"] } else { &out["lines"] };
+            let wants: Vec<&Value> = match e.get("urcs") {
+                Some(list) => list.as_array().unwrap().iter().collect(),
+                None => vec![e],
+            };
+            assert_eq!(objs.as_array().unwrap().len(), wants.len(), "{id}: {out}");
+            for (o, w) in objs.as_array().unwrap().iter().zip(wants) {
+                assert_eq!(o["kind"], w["prefix"], "{id}");
+                for k in ["n", "stat", "lac", "tac", "ci", "act"] {
+                    if w.get(k).is_some() {
+                        assert_eq!(o[k], w[k], "{id} {k}: {out}");
+                    }
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 40);
+}
