@@ -140,7 +140,14 @@ impl MasterConfig {
     /// parameter write (`native::POST_WRITE_WAIT_MS`).
     pub const fn for_native() -> Self {
         use lockproto::native as n;
-        let mut config = Self::new(n::RESPONSE_TIMEOUT_MS, n::IDLE_GAP_MS);
+        Self::for_native_at(n::DEFAULT_BAUD)
+    }
+
+    /// Native boards at `baud`: the response timeout grows with the longest frame's wire time
+    /// (`native::response_timeout_ms`, PROTOCOL.md §6).
+    pub const fn for_native_at(baud: u32) -> Self {
+        use lockproto::native as n;
+        let mut config = Self::new(n::response_timeout_ms(baud), n::IDLE_GAP_MS);
         config.post_setting_wait_ms = n::POST_WRITE_WAIT_MS;
         config
     }
