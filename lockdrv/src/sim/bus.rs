@@ -585,8 +585,8 @@ impl embedded_hal_async::delay::DelayNs for SimDelay {
     }
 }
 
-/// The bus's virtual clock, for masters that read the time (a clock trait of the driver shells
-/// is implemented on top of this by the integrator).
+/// The bus's virtual clock, for masters that read the time (it implements
+/// [`crate::master::Clock`]).
 #[derive(Debug, Clone)]
 pub struct SimClock {
     bus: Bus,
