@@ -8,12 +8,14 @@
 //!
 //! Then, in another terminal: `lockctl --port /dev/pts/7 --dialect kerong-cu12 ...`.
 //! Each board runs the lockdrv firmware core on a simulated cabinet: a pulsed lock's door opens
-//! 150 ms later and is shut again 3 s after that. Runs until killed, or for `--for SECONDS`.
+//! 150 ms later and is shut again 3 s after that (`--open-delay-ms`, `--open-for-ms`); a lock can
+//! be jammed (`--jam`), a door opened by hand (`--open-by-hand`). Runs until killed, or for
+//! `--for SECONDS`.
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use lockdrv::sim::{Bus, BusConfig, FaultConfig, PtyServer, SimDialect};
@@ -49,6 +51,10 @@ struct Args {
     /// native and kerong-cu16, report it).
     #[arg(long = "parcel", value_parser = parse_jam)]
     parcels: Vec<(u8, u8)>,
+    /// Someone opens a door by hand (a service key): `BOARD:LOCK@MS`, MS after the master's
+    /// first request arrives; the door stays open for `--open-for-ms`. Repeatable.
+    #[arg(long = "open-by-hand", value_parser = parse_hand)]
+    hand_openings: Vec<(u8, u8, u64)>,
     /// Time from the pulse to the door springing open, ms.
     #[arg(long, default_value_t = 150)]
     open_delay_ms: u64,
@@ -97,6 +103,15 @@ fn main() -> ExitCode {
             });
         }
     }
+    let mut hand_openings = Vec::new();
+    for &(board, lock, after_ms) in &args.hand_openings {
+        let index = (0..args.boards).find(|&i| dialect.address(i) == board);
+        let Some((index, lock)) = index.zip(Lock::new(lock).filter(|l| l.get() <= dialect.channels())) else {
+            eprintln!("board-sim: --open-by-hand {board}:{lock}@{after_ms}: no such board or lock");
+            return ExitCode::from(2);
+        };
+        hand_openings.push((index, lock, after_ms));
+    }
     let mut server = match PtyServer::new(bus) {
         Ok(server) => server,
         Err(e) => {
@@ -116,7 +131,12 @@ fn main() -> ExitCode {
     ));
     let run_for = args.run_for.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64);
     let stop = AtomicBool::new(false);
-    match server.run(run_for, &stop) {
+    let served = if hand_openings.is_empty() {
+        server.run(run_for, &stop)
+    } else {
+        serve_with_hand_openings(&mut server, run_for, &stop, &hand_openings, config.physics.open_for_us)
+    };
+    match served {
         Ok(()) => {
             let stats = server.bus().stats();
             say(format_args!(
@@ -138,6 +158,41 @@ fn say(line: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+}
+
+/// Serves in short slices until the master's first byte arrives, then schedules the hand
+/// openings relative to it (so that a client started late still sees them), and serves on.
+fn serve_with_hand_openings(
+    server: &mut PtyServer,
+    run_for: Option<Duration>,
+    stop: &AtomicBool,
+    openings: &[(usize, Lock, u64)],
+    open_for_us: u64,
+) -> std::io::Result<()> {
+    const SLICE: Duration = Duration::from_millis(10);
+    let start = Instant::now();
+    while server.bus().stats().bytes_to_boards == 0 {
+        let left = run_for.map(|d| d.saturating_sub(start.elapsed()));
+        if left.is_some_and(|d| d.is_zero()) || stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        server.run(Some(left.map_or(SLICE, |d| d.min(SLICE))), stop)?;
+    }
+    let first_us = server.bus().now_us();
+    for &(index, lock, after_ms) in openings {
+        server
+            .bus()
+            .with_board(index, |b| b.physics_mut().open_by_hand(lock, first_us + after_ms * 1_000, open_for_us));
+    }
+    server.run(run_for.map(|d| d.saturating_sub(start.elapsed())), stop)
+}
+
+/// `BOARD:LOCK@MS`, all decimal.
+fn parse_hand(text: &str) -> Result<(u8, u8, u64), String> {
+    let (place, ms) = text.split_once('@').ok_or("expected BOARD:LOCK@MS")?;
+    let (board, lock) = parse_jam(place)?;
+    let ms = ms.trim().parse().map_err(|_| format!("bad time {ms:?} (ms)"))?;
+    Ok((board, lock, ms))
 }
 
 /// `BOARD:LOCK`, both decimal.

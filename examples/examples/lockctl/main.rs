@@ -1,30 +1,103 @@
-//! `lockctl`: a protocol analyser and encoder for RS-485 lock-board traffic.
+//! `lockctl`: a protocol analyser, encoder and bus tool for RS-485 lock boards.
 //!
 //! ```text
 //! cargo run --example lockctl -- decode --dialect kerong-cu12 --dir reply "02 00 00 80 10 02 03 99 02 00"
 //! cargo run --example lockctl -- encode --dialect kerong-cu12 --dir request '{"kind":"get_status","board":0}'
+//! cargo run --example lockctl -- --port /dev/ttyUSB0 --dialect kerong-cu12 status
+//! cargo run --example lockctl -- --port /dev/ttyUSB0 --dialect auto scan
 //! ```
 //!
 //! `decode` prints one JSON object per frame (JSON Lines) and exits non-zero, with one line per
 //! rejected run of bytes on stderr, when any byte did not belong to a valid frame. `encode` prints
 //! the frame of a message as hex; the `message` that `decode` prints encodes back to the same bytes.
+//!
+//! The bus commands (`scan`, `status`, `unlock`, `watch`, `sniff`) open `--port` and talk to the
+//! boards through lockdrv's blocking bus master (`sniff` only listens). `--json` makes each print
+//! JSON Lines for scripts. The bus options may come before or after the command name.
 
+mod commands;
 mod dialects;
 mod hex;
 mod json;
+mod port;
+mod sniff;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use lockproto::Direction;
 
 use crate::dialects::DialectName;
 
 #[derive(Parser)]
-#[command(name = "lockctl", about = "Decode and encode RS-485 lock-board frames")]
+#[command(name = "lockctl", about = "Decode, encode, sniff and drive RS-485 lock-board buses")]
 struct Cli {
+    #[command(flatten)]
+    bus: BusArgs,
     #[command(subcommand)]
     command: Cmd,
+}
+
+/// The options of the commands that use a port; accepted before or after the command name.
+#[derive(Args, Clone, Default)]
+struct BusArgs {
+    /// The serial port (`/dev/ttyUSB0`, `COM3`, a PTY path printed by `board-sim`).
+    #[arg(long, value_name = "PATH")]
+    port: Option<String>,
+    /// Baud rate (default: the dialect's factory rate).
+    #[arg(long, value_name = "N")]
+    baud: Option<u32>,
+    /// The board protocol: kerong-cu12, kerong-cu16, bcc-8a80, wkly, winnsen, modbus-relay,
+    /// native; `scan` also takes `auto` (try each dialect at its factory baud rate).
+    #[arg(long, value_name = "DIALECT", value_parser = parse_bus_dialect)]
+    dialect: Option<BusDialect>,
+    /// Print JSON Lines instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl BusArgs {
+    /// These options, with the ones given after the command name taking precedence.
+    fn merged(self, later: BusArgs) -> BusArgs {
+        BusArgs {
+            port: later.port.or(self.port),
+            baud: later.baud.or(self.baud),
+            dialect: later.dialect.or(self.dialect),
+            json: later.json || self.json,
+        }
+    }
+
+    fn port(&self) -> Result<&str, String> {
+        self.port.as_deref().ok_or_else(|| "--port PATH is required".to_string())
+    }
+
+    /// The one dialect named (`auto` is for `scan` only).
+    fn dialect(&self) -> Result<DialectName, String> {
+        match self.dialect {
+            Some(BusDialect::Named(name)) => Ok(name),
+            Some(BusDialect::Auto) => Err("--dialect auto works with `scan` only".into()),
+            None => Err("--dialect DIALECT is required".into()),
+        }
+    }
+}
+
+/// `--dialect` of the bus commands.
+#[derive(Clone, Copy)]
+enum BusDialect {
+    Auto,
+    Named(DialectName),
+}
+
+fn parse_bus_dialect(text: &str) -> Result<BusDialect, String> {
+    if text == "auto" {
+        return Ok(BusDialect::Auto);
+    }
+    DialectName::from_str(text, false).map(BusDialect::Named).map_err(|_| {
+        let names: Vec<&str> = DialectName::ALL.iter().map(|d| d.name()).collect();
+        format!("unknown dialect {text:?}; one of: auto, {}", names.join(", "))
+    })
 }
 
 #[derive(Subcommand)]
@@ -57,6 +130,24 @@ enum Cmd {
         /// The message: `{"kind":"unlock","board":1,"lock":1}`, or a whole line printed by `decode`.
         json: String,
     },
+    /// Decode the traffic on a port without sending: requests and replies as the wire carries
+    /// them, one line per frame (`--json`: the same JSON as `decode`).
+    Sniff {
+        #[command(flatten)]
+        bus: BusArgs,
+        /// Stop after this many seconds (default: run until interrupted).
+        #[arg(long = "for", value_name = "SECONDS")]
+        run_for: Option<f64>,
+        /// Stop after this many frames.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Decode only this direction (default: both, told apart by the order of the traffic).
+        #[arg(long, value_enum)]
+        dir: Option<Dir>,
+        /// An idle line for this long ends a frame (reference/lockboards.md §10: about 25 ms).
+        #[arg(long, value_name = "MS", default_value_t = 25)]
+        gap_ms: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,18 +165,47 @@ impl From<Dir> for Direction {
     }
 }
 
+/// How a command ended.
+enum Outcome {
+    /// Everything as asked.
+    Done,
+    /// The command ran, but something it reports failed (a rejected byte, an offline board).
+    Failed,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let global = cli.bus;
     let result = match cli.command {
-        Cmd::Decode { dialect, dir, reply_to, hex } => dialects::decode(dialect, dir.into(), reply_to.as_deref(), &hex),
-        Cmd::Encode { dialect, dir, json } => dialects::encode(dialect, dir.into(), &json),
+        Cmd::Decode { dialect, dir, reply_to, hex } => {
+            dialects::decode(dialect, dir.into(), reply_to.as_deref(), &hex).map(done_if)
+        }
+        Cmd::Encode { dialect, dir, json } => dialects::encode(dialect, dir.into(), &json).map(done_if),
+        Cmd::Sniff { bus, run_for, count, dir, gap_ms } => {
+            let bus = global.merged(bus);
+            seconds(run_for).and_then(|run_for| {
+                let gap = Duration::from_millis(gap_ms);
+                commands::sniff(&bus, commands::Until { run_for, count }, dir.map(Direction::from), gap)
+            })
+        }
     };
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::FAILURE,
         Err(message) => {
             eprintln!("lockctl: {message}");
             ExitCode::from(2)
         }
     }
+}
+
+fn done_if(clean: bool) -> Outcome {
+    if clean { Outcome::Done } else { Outcome::Failed }
+}
+
+/// `--for SECONDS`.
+fn seconds(value: Option<f64>) -> Result<Option<Duration>, String> {
+    value
+        .map(|s| Duration::try_from_secs_f64(s).map_err(|_| format!("--for {s}: not a duration in seconds")))
+        .transpose()
 }
