@@ -83,6 +83,8 @@ struct Slot {
     offline_until: u64,
     /// When the pending reply goes on the wire (set when the board queued it).
     tx_due: Option<u64>,
+    /// Replies still to lose (the board executes the request but its reply never arrives).
+    lose_replies: u32,
 }
 
 struct Inner {
@@ -165,6 +167,10 @@ impl Inner {
         let bytes: Vec<u8> = slot.node.pending_tx().0.to_vec();
         slot.node.consume_tx(bytes.len());
         if bytes.is_empty() {
+            return;
+        }
+        if slot.lose_replies > 0 {
+            slot.lose_replies -= 1;
             return;
         }
         if self.rng.chance(faults.reboot_ppm) {
@@ -338,7 +344,7 @@ impl Bus {
     /// Adds a board; returns its index.
     pub fn add_board(&self, node: Box<dyn SimNode>) -> usize {
         let mut inner = self.inner.borrow_mut();
-        inner.slots.push(Slot { node, offline_until: 0, tx_due: None });
+        inner.slots.push(Slot { node, offline_until: 0, tx_due: None, lose_replies: 0 });
         inner.slots.len() - 1
     }
 
@@ -373,6 +379,19 @@ impl Bus {
     /// The configuration.
     pub fn config(&self) -> BusConfig {
         self.inner.borrow().config
+    }
+
+    /// Board `index` executes the next `count` requests it answers but their replies are lost
+    /// on the wire (a deterministic lost reply, for tests).
+    pub fn lose_next_replies(&self, index: usize, count: u32) {
+        if let Some(slot) = self.inner.borrow_mut().slots.get_mut(index) {
+            slot.lose_replies = count;
+        }
+    }
+
+    /// Changes the faults injected from now on (e.g. to lose exactly one reply in a test).
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.inner.borrow_mut().config.faults = faults;
     }
 
     /// Counters.
