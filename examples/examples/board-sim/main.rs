@@ -69,6 +69,10 @@ struct Args {
     run_for: Option<f64>,
 }
 
+/// Virtual time run before serving, so the boards' inputs are debounced (lockdrv board
+/// default: 20 ms).
+const SETTLE_US: u64 = 100_000;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let dialect = args.dialect;
@@ -103,6 +107,13 @@ fn main() -> ExitCode {
             });
         }
     }
+    // Let the boards sample the parcels and jams set above and debounce them (20 ms), so the
+    // very first status read reports them.
+    let now = bus.now_us();
+    for index in 0..args.boards {
+        bus.with_board(index, |b| b.advance(now));
+    }
+    bus.advance(SETTLE_US);
     let mut hand_openings = Vec::new();
     for &(board, lock, after_ms) in &args.hand_openings {
         let index = (0..args.boards).find(|&i| dialect.address(i) == board);

@@ -262,4 +262,20 @@ impl DialectName {
             DialectName::Native => lockproto::native::DEFAULT_BAUD,
         }
     }
+
+    /// The board addresses the dialect allows: CU12 0-15 (reference/lockboards.md §3.1, at
+    /// most 16 boards), CU16 0-14 (0x0F is the bus address), 8A/80 1-31 (§1.1, as Open-Locker
+    /// validates it), WKLY 0-31 (§5.1), Winnsen stations 1-255 (§6.1, LocQar), Modbus 1-247,
+    /// native 1-254 (PROTOCOL.md §2.3).
+    pub const fn addresses(self) -> (u8, u8) {
+        match self {
+            DialectName::KerongCu12 => (0, lockproto::dialect::kerong_cu12::MAX_BOARD),
+            DialectName::KerongCu16 => (0, lockproto::dialect::kerong_cu16::BUS_BOARD - 1),
+            DialectName::Bcc8a80 => (1, 31),
+            DialectName::Wkly => (0, 31),
+            DialectName::Winnsen => (1, 255),
+            DialectName::ModbusRelay => (1, 247),
+            DialectName::Native => (1, 254),
+        }
+    }
 }

@@ -15,11 +15,13 @@
 //! boards through lockdrv's blocking bus master (`sniff` only listens). `--json` makes each print
 //! JSON Lines for scripts. The bus options may come before or after the command name.
 
+mod bus;
 mod commands;
 mod dialects;
 mod hex;
 mod json;
 mod port;
+mod report;
 mod sniff;
 
 use std::process::ExitCode;
@@ -27,7 +29,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lockproto::Direction;
+use lockproto::{Direction, FeedbackPolarity};
 
 use crate::dialects::DialectName;
 
@@ -56,6 +58,30 @@ struct BusArgs {
     /// Print JSON Lines instead of text.
     #[arg(long)]
     json: bool,
+    /// Response timeout in ms (default: the dialect's, from its vendor documents; `scan`: 200).
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u32>,
+    /// How the lock feedback contacts are wired (installation configuration).
+    #[arg(long, value_enum)]
+    polarity: Option<Polarity>,
+}
+
+/// Lock feedback polarity (lockproto's `FeedbackPolarity`).
+#[derive(Clone, Copy, ValueEnum)]
+enum Polarity {
+    /// An active input means locked (the Kerong CU12 document's convention; the default).
+    ActiveWhenLocked,
+    /// An active input means unlocked.
+    ActiveWhenUnlocked,
+}
+
+impl From<Polarity> for FeedbackPolarity {
+    fn from(polarity: Polarity) -> FeedbackPolarity {
+        match polarity {
+            Polarity::ActiveWhenLocked => FeedbackPolarity::ActiveWhenLocked,
+            Polarity::ActiveWhenUnlocked => FeedbackPolarity::ActiveWhenUnlocked,
+        }
+    }
 }
 
 impl BusArgs {
@@ -66,6 +92,8 @@ impl BusArgs {
             baud: later.baud.or(self.baud),
             dialect: later.dialect.or(self.dialect),
             json: later.json || self.json,
+            timeout_ms: later.timeout_ms.or(self.timeout_ms),
+            polarity: later.polarity.or(self.polarity),
         }
     }
 
@@ -130,6 +158,71 @@ enum Cmd {
         /// The message: `{"kind":"unlock","board":1,"lock":1}`, or a whole line printed by `decode`.
         json: String,
     },
+    /// Find the boards on a bus (a status query to each address); with `--dialect auto`, try
+    /// each dialect at its factory baud rate and tell which answers.
+    Scan {
+        #[command(flatten)]
+        bus: BusArgs,
+        /// First address (default: the dialect's lowest).
+        #[arg(long)]
+        from: Option<u8>,
+        /// Last address (default: 16 addresses from the lowest; with `auto`, 4).
+        #[arg(long)]
+        to: Option<u8>,
+    },
+    /// A table of boards x channels: lock, door, parcel presence. Exits 1 when a board is
+    /// offline (the others are still shown).
+    Status {
+        #[command(flatten)]
+        bus: BusArgs,
+        /// Board addresses (default: the boards a scan finds).
+        boards: Vec<u8>,
+        /// Without boards: first address to scan.
+        #[arg(long)]
+        from: Option<u8>,
+        /// Without boards: last address to scan.
+        #[arg(long)]
+        to: Option<u8>,
+    },
+    /// Pulse one lock, report the outcome (confirmed, refused, unknown, sent) and whether the
+    /// door was then seen open. Exits 0 door seen open, 1 refused, 3 door not seen open.
+    Unlock {
+        #[command(flatten)]
+        bus: BusArgs,
+        /// Board address.
+        board: u8,
+        /// Lock number (from 1).
+        lock: u8,
+        /// How long to look for the door opening after the outcome, ms.
+        #[arg(long, value_name = "MS", default_value_t = 3_000)]
+        wait_ms: u64,
+        /// The longest unlock pulse, ms: on boards without door sensors a released lock counts
+        /// as the door open only after it (default: the Kerong CU12 factory pulse, 550 ms).
+        #[arg(long, value_name = "MS", default_value_t = 550)]
+        pulse_ms: u64,
+    },
+    /// Poll boards and print lock, door, presence and online changes as they happen.
+    Watch {
+        #[command(flatten)]
+        bus: BusArgs,
+        /// Board addresses (default: the boards a scan finds).
+        boards: Vec<u8>,
+        /// Without boards: first address to scan.
+        #[arg(long)]
+        from: Option<u8>,
+        /// Without boards: last address to scan.
+        #[arg(long)]
+        to: Option<u8>,
+        /// Stop after this many seconds.
+        #[arg(long = "for", value_name = "SECONDS")]
+        run_for: Option<f64>,
+        /// Stop after this many changes.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Time between two polls of the same board, ms.
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        interval_ms: u64,
+    },
     /// Decode the traffic on a port without sending: requests and replies as the wire carries
     /// them, one line per frame (`--json`: the same JSON as `decode`).
     Sniff {
@@ -171,6 +264,8 @@ enum Outcome {
     Done,
     /// The command ran, but something it reports failed (a rejected byte, an offline board).
     Failed,
+    /// Exit with this code (documented by the command).
+    Code(u8),
 }
 
 fn main() -> ExitCode {
@@ -181,6 +276,26 @@ fn main() -> ExitCode {
             dialects::decode(dialect, dir.into(), reply_to.as_deref(), &hex).map(done_if)
         }
         Cmd::Encode { dialect, dir, json } => dialects::encode(dialect, dir.into(), &json).map(done_if),
+        Cmd::Scan { bus, from, to } => commands::scan(&global.merged(bus), from, to),
+        Cmd::Status { bus, boards, from, to } => commands::status(&global.merged(bus), &boards, from, to),
+        Cmd::Unlock { bus, board, lock, wait_ms, pulse_ms } => {
+            let watch = bus::DoorWatch {
+                wait: Duration::from_millis(wait_ms),
+                interval: Duration::from_millis(100),
+                pulse: Duration::from_millis(pulse_ms),
+            };
+            commands::unlock(&global.merged(bus), board, lock, watch)
+        }
+        Cmd::Watch { bus, boards, from, to, run_for, count, interval_ms } => {
+            let bus = global.merged(bus);
+            seconds(run_for).and_then(|run_for| {
+                if run_for.is_none() && count.is_none() {
+                    eprintln!("lockctl: watching until interrupted (--for SECONDS or --count N to stop)");
+                }
+                let until = commands::Until { run_for, count };
+                commands::watch(&bus, &boards, from, to, Duration::from_millis(interval_ms), until)
+            })
+        }
         Cmd::Sniff { bus, run_for, count, dir, gap_ms } => {
             let bus = global.merged(bus);
             seconds(run_for).and_then(|run_for| {
@@ -192,6 +307,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::FAILURE,
+        Ok(Outcome::Code(code)) => ExitCode::from(code),
         Err(message) => {
             eprintln!("lockctl: {message}");
             ExitCode::from(2)

@@ -1,5 +1,6 @@
 //! The serial port as the bus master sees it: a `serialport` port adapted to `embedded-io`
-//! (`Read`, `Write`, `ReadReady`).
+//! (`Read`, `Write`, `ReadReady`), and a `DelayNs` on `std::thread::sleep` (the clock is
+//! lockdrv's `StdClock` on `std::time::Instant`).
 
 use std::io::{self, Read as _, Write as _};
 use std::time::{Duration, Instant};
@@ -26,6 +27,11 @@ pub struct SerialIo {
 }
 
 impl SerialIo {
+    /// Changes the baud rate (`scan --dialect auto` tries each dialect at its factory rate).
+    pub fn set_baud(&mut self, baud: u32) -> Result<(), String> {
+        self.port.set_baud_rate(baud).map_err(|e| format!("cannot set {baud} baud: {e}"))
+    }
+
     /// Reads what arrives within `wait` (at most `buf.len()` bytes); `Ok(0)` when the line
     /// stayed quiet. Used by `sniff`, which must never block past its deadline.
     pub fn read_for(&mut self, buf: &mut [u8], wait: Duration) -> io::Result<usize> {
@@ -83,5 +89,15 @@ impl embedded_io::Write for SerialIo {
 
     fn flush(&mut self) -> Result<(), io::Error> {
         self.port.flush()
+    }
+}
+
+/// `DelayNs` on the OS sleep (the master sleeps in short steps between `read_ready` checks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StdDelay;
+
+impl embedded_hal::delay::DelayNs for StdDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        std::thread::sleep(Duration::from_nanos(u64::from(ns)));
     }
 }
