@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lockdrv::sim::SimDialect;
 use lockproto::dialect::bcc_8a80::Bcc8a80;
@@ -114,14 +114,12 @@ fn hex(bytes: &[u8]) -> String {
 // ---------------------------------------------------------------------------------------------
 // sniff
 
-/// A status transaction with board-sim's first board, relayed onto a second PTY (the "tap")
-/// where `lockctl sniff` listens like an RS-485 adapter on the same wire: it must print the
-/// request and the reply, each with its neutral meaning.
+/// `lockctl sniff` on board-sim's tap (a copy of the simulated wire) while `lockctl status`
+/// reads the first board: the sniffer prints the request and the reply, each with its neutral
+/// meaning, and the request's bytes are the dialect's status query (native requests carry the
+/// master's sequence number, so only their meaning is checked).
 fn sniff_sees_a_transaction<D: Dialect>(sim: SimDialect, dialect: D) {
-    let (_server, path) = board_sim(sim, 1, &[]);
-    let (mut tap, tap_slave) = TTYPort::pair().unwrap();
-    let tap_path = tap_slave.name().unwrap();
-    drop(tap_slave); // lockctl opens the path exclusively
+    let (_server, path, tap_path) = board_sim_tapped(sim);
     let (sniffer, sniffer_err) = lockctl_started(&[
         "sniff",
         "--port",
@@ -134,34 +132,10 @@ fn sniff_sees_a_transaction<D: Dialect>(sim: SimDialect, dialect: D) {
         "--for",
         "20",
     ]);
-
     let board = sim.address(0);
-    let request = dialect.request(board, &Neutral::QueryAll).unwrap();
-    let mut frame = [0u8; 300];
-    let len = dialect.encode_request(&request, &mut frame).unwrap();
-    let request_bytes = frame[..len].to_vec();
-    let mut port = serialport::new(&path, sim.default_baud()).timeout(Duration::from_millis(20)).open().unwrap();
-    port.write_all(&request_bytes).unwrap();
-    let start = Instant::now();
-    let mut reply = Vec::new();
-    let mut buf = [0u8; 300];
-    loop {
-        assert!(start.elapsed() < Duration::from_secs(10), "{sim}: no reply, got {reply:02X?}");
-        match port.read(&mut buf) {
-            Ok(n) => reply.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
-            Err(e) => panic!("{e}"),
-        }
-        if dialect.decode_reply(&reply, Some(&request)).is_ok() {
-            break;
-        }
-    }
-    // On the wire: the request, the board's turnaround, the reply.
-    tap.write_all(&request_bytes).unwrap();
-    tap.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(10));
-    tap.write_all(&reply).unwrap();
-    tap.flush().unwrap();
+    let b0 = board.to_string();
+    let output = lockctl(&["--port", &path, "--dialect", sim.name(), "status", &b0]);
+    assert!(output.status.success(), "{sim}: {}", text(&output.stderr));
 
     let (status, out, err) = finish(sniffer, sniffer_err);
     assert!(status.success(), "{sim}: {status:?} {err}");
@@ -169,15 +143,40 @@ fn sniff_sees_a_transaction<D: Dialect>(sim: SimDialect, dialect: D) {
     assert_eq!(lines.len(), 2, "{sim}: {out}");
     assert_eq!(lines[0]["dialect"], sim.name());
     assert_eq!(lines[0]["dir"], "request");
-    assert_eq!(lines[0]["bytes"], hex(&request_bytes));
     assert_eq!(lines[0]["offset"], 0);
     assert_eq!(lines[0]["neutral"]["board"], board, "{sim}: {}", lines[0]);
     assert_eq!(lines[0]["neutral"]["command"]["kind"], "query_all", "{sim}: {}", lines[0]);
+    let request_bytes = lines[0]["bytes"].as_str().unwrap();
+    if sim != SimDialect::Native {
+        let request = dialect.request(board, &Neutral::QueryAll).unwrap();
+        let mut frame = [0u8; 300];
+        let len = dialect.encode_request(&request, &mut frame).unwrap();
+        assert_eq!(request_bytes, hex(&frame[..len]), "{sim}");
+    }
     assert_eq!(lines[1]["dir"], "reply");
-    assert_eq!(lines[1]["bytes"], hex(&reply));
-    assert_eq!(lines[1]["offset"], request_bytes.len());
+    assert_eq!(lines[1]["offset"], request_bytes.split_whitespace().count());
     assert_eq!(lines[1]["neutral"]["board"], board, "{sim}: {}", lines[1]);
     assert_eq!(lines[1]["neutral"]["response"]["kind"], "status", "{sim}: {}", lines[1]);
+    assert!(lines[1]["t_ms"].as_u64().unwrap() >= lines[0]["t_ms"].as_u64().unwrap());
+}
+
+/// board-sim with one board and `--tap`: it, its PTY path and its tap's path.
+fn board_sim_tapped(sim: SimDialect) -> (Proc, String, String) {
+    let mut child = Command::new(example_binary("board-sim"))
+        .args(["--dialect", sim.name(), "--boards", "1", "--for", "60", "--tap"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        lines.push(line.trim().to_string());
+    }
+    let last_word = |line: &str| line.rsplit(' ').next().unwrap().to_string();
+    assert!(lines[2].starts_with("board-sim: tap"), "{lines:?}");
+    (Proc(child), last_word(&lines[0]), last_word(&lines[2]))
 }
 
 #[test]

@@ -12,6 +12,8 @@
 //! be jammed (`--jam`), a door opened by hand (`--open-by-hand`). Runs until killed, or for
 //! `--for SECONDS`.
 
+mod tap;
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,6 +57,10 @@ struct Args {
     /// first request arrives; the door stays open for `--open-for-ms`. Repeatable.
     #[arg(long = "open-by-hand", value_parser = parse_hand)]
     hand_openings: Vec<(u8, u8, u64)>,
+    /// Also serve a second PTY that carries a copy of all bus traffic (requests and replies),
+    /// for `lockctl sniff`; its path is printed on the third line.
+    #[arg(long)]
+    tap: bool,
     /// Time from the pulse to the door springing open, ms.
     #[arg(long, default_value_t = 150)]
     open_delay_ms: u64,
@@ -123,6 +129,9 @@ fn main() -> ExitCode {
         };
         hand_openings.push((index, lock, after_ms));
     }
+    if args.tap {
+        return serve_tapped(&args, bus, config, &hand_openings);
+    }
     let mut server = match PtyServer::new(bus) {
         Ok(server) => server,
         Err(e) => {
@@ -130,9 +139,46 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    announce(&args, server.path(), &config);
+    let stop = AtomicBool::new(false);
+    let served = if hand_openings.is_empty() {
+        server.run(run_for(&args), &stop)
+    } else {
+        serve_with_hand_openings(&mut server, run_for(&args), &stop, &hand_openings, config.physics.open_for_us)
+    };
+    finish(served, server.bus())
+}
+
+/// `--tap`: serves on a PTY of its own with a copy of the wire on a second one.
+fn serve_tapped(args: &Args, bus: Bus, config: BusConfig, hand_openings: &[(usize, Lock, u64)]) -> ExitCode {
+    let (mut port, path, mut tap, tap_path) = match tap::pty().and_then(|(p, a)| tap::pty().map(|(t, b)| (p, a, t, b)))
+    {
+        Ok(ports) => ports,
+        Err(e) => {
+            eprintln!("board-sim: cannot create a PTY: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    announce(args, &path, &config);
+    say(format_args!("board-sim: tap (a copy of all bus traffic, for sniffing) on {tap_path}"));
+    let stop = AtomicBool::new(false);
+    let open_for_us = config.physics.open_for_us;
+    let served = tap::serve(&bus, &mut port, &mut tap, run_for(args), &stop, |first_us| {
+        schedule_hand_openings(&bus, hand_openings, first_us, open_for_us);
+    });
+    finish(served, &bus)
+}
+
+fn run_for(args: &Args) -> Option<Duration> {
+    args.run_for.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+/// The two lines a script reads: the path first.
+fn announce(args: &Args, path: &str, config: &BusConfig) {
+    let dialect = args.dialect;
     let first = dialect.address(0);
     let last = dialect.address(args.boards - 1);
-    say(format_args!("board-sim: serving {} {dialect} boards on {}", args.boards, server.path()));
+    say(format_args!("board-sim: serving {} {dialect} boards on {path}", args.boards));
     say(format_args!(
         "board-sim: addresses {first}..={last}, {} channels each, {} baud, faults {}, seed {}",
         dialect.channels(),
@@ -140,16 +186,12 @@ fn main() -> ExitCode {
         config.faults,
         config.seed
     ));
-    let run_for = args.run_for.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64);
-    let stop = AtomicBool::new(false);
-    let served = if hand_openings.is_empty() {
-        server.run(run_for, &stop)
-    } else {
-        serve_with_hand_openings(&mut server, run_for, &stop, &hand_openings, config.physics.open_for_us)
-    };
+}
+
+fn finish(served: std::io::Result<()>, bus: &Bus) -> ExitCode {
     match served {
         Ok(()) => {
-            let stats = server.bus().stats();
+            let stats = bus.stats();
             say(format_args!(
                 "board-sim: done: {} bytes in, {} bytes out, {} replies, faults {:?}",
                 stats.bytes_to_boards, stats.bytes_to_master, stats.replies, stats.faults
@@ -160,6 +202,13 @@ fn main() -> ExitCode {
             eprintln!("board-sim: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Each door opens by hand `after_ms` after the master's first request (bus time `first_us`).
+fn schedule_hand_openings(bus: &Bus, openings: &[(usize, Lock, u64)], first_us: u64, open_for_us: u64) {
+    for &(index, lock, after_ms) in openings {
+        bus.with_board(index, |b| b.physics_mut().open_by_hand(lock, first_us + after_ms * 1_000, open_for_us));
     }
 }
 
