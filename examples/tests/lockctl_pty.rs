@@ -270,7 +270,8 @@ fn case(sim: SimDialect) -> Case {
         SimDialect::Native => Case {
             outcome: "confirmed",
             evidence: &["door_sensor", "door_event"],
-            door_changes: &[("lock", &["unlocked", "locked"]), ("door", &["open", "closed"]), ("parcel", &["present"])],
+            // From the board's event log: doors and presence (lock feedback is not logged).
+            door_changes: &[("door", &["open", "closed"]), ("parcel", &["present"])],
         },
         _ => Case { outcome: "confirmed", evidence: LOCK_FEEDBACK, door_changes: FEEDBACK_ONLY },
     }
@@ -472,6 +473,37 @@ fn watch_modbus_relay() {
 #[test]
 fn watch_native_with_an_absent_board() {
     watch_sees_a_door_open_and_close(SimDialect::Native, true);
+}
+
+#[test]
+fn watch_native_sees_a_door_opened_and_shut_between_two_polls() {
+    // The door is open for 100 ms; polls come 1.5 s apart. A status poll would never see it;
+    // the board's event log does (PROTOCOL.md §5.3), in order.
+    let (_server, path) = board_sim(SimDialect::Native, 1, &["--open-by-hand", "1:7@700", "--open-for-ms", "100"]);
+    let (proc, stderr) = lockctl_started(&[
+        "--port",
+        &path,
+        "--dialect",
+        "native",
+        "--json",
+        "watch",
+        "1",
+        "--interval-ms",
+        "1500",
+        "--count",
+        "3",
+        "--for",
+        "20",
+    ]);
+    let (status, out, err) = finish(proc, stderr);
+    assert!(status.success(), "{err}");
+    let lines = json_lines(&out);
+    let seen: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["input"].as_str().unwrap(), l["state"].as_str().unwrap())).collect();
+    assert_eq!(seen, [("door", "open"), ("door", "closed"), ("parcel", "present")], "{out}");
+    assert!(lines.iter().all(|l| l["lock"] == 7 && l["board"] == 1), "{out}");
+    // All three came with one poll, after the door had shut again.
+    assert_eq!(lines[0]["t_ms"], lines[2]["t_ms"], "{out}");
 }
 
 // ---------------------------------------------------------------------------------------------

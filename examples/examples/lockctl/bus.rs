@@ -84,6 +84,9 @@ fn print(line: impl std::fmt::Display) -> Result<(), String> {
 /// A board's own event log, where the dialect has one (native boards, PROTOCOL.md §5.3): it
 /// tells what happened between two polls, a jam included.
 pub trait EventLog: BusDialect + Clone {
+    /// Whether boards of this dialect keep an event log.
+    const HAS_LOG: bool = false;
+
     /// Reads the board's events since the last read (the first read returns the whole log);
     /// `Ok(None)` where the dialect has no event log.
     fn new_events(_master: &mut Master<'_, Self>, _board: u8) -> Result<Option<Vec<EventKind>>, BusError> {
@@ -99,6 +102,8 @@ impl EventLog for lockproto::dialect::winnsen::Winnsen {}
 impl EventLog for lockproto::dialect::modbus_relay::ModbusRelay {}
 
 impl EventLog for Native {
+    const HAS_LOG: bool = true;
+
     fn new_events(master: &mut Master<'_, Self>, board: u8) -> Result<Option<Vec<EventKind>>, BusError> {
         let mut events = Vec::new();
         master.events(board, |event| events.push(event.kind))?;
@@ -389,10 +394,54 @@ enum Known {
     Offline,
 }
 
+/// The change an event of a board's log records, where `watch` prints it.
+fn event_change(event: EventKind) -> Option<Change> {
+    match event {
+        EventKind::DoorOpened { lock } => Some(Change::Door(lock, true)),
+        EventKind::DoorClosed { lock } => Some(Change::Door(lock, false)),
+        EventKind::Presence { lock, occupied } => Some(Change::Parcel(lock, occupied)),
+        EventKind::PulseStarted { lock, .. } => Some(Change::Pulse(lock, true)),
+        EventKind::PulseEnded { lock, .. } => Some(Change::Pulse(lock, false)),
+        EventKind::Fault { lock: Some(lock), fault: FaultCode::Jam } => Some(Change::Jam(lock)),
+        EventKind::Boot { .. } => Some(Change::Rebooted),
+        _ => None,
+    }
+}
+
+/// One poll of a board: its status diffed against the last one, or (boards with an event log)
+/// the events logged since the last poll, so that a door opened and shut between two polls is
+/// still seen. The first poll only sets the baseline.
+fn poll_board<D: EventLog>(
+    master: &mut Master<'_, D>,
+    board: u8,
+    known: &mut Known,
+    polarity: FeedbackPolarity,
+) -> Result<Vec<Change>, BusError> {
+    let mut seen = Vec::new();
+    let now = if D::HAS_LOG {
+        let events = D::new_events(master, board)?.unwrap_or_default();
+        if matches!(known, Known::Online(_)) {
+            seen.extend(events.into_iter().filter_map(event_change));
+        }
+        Vec::new()
+    } else {
+        let now = report::channels(&master.status(board)?, polarity);
+        if let Known::Online(before) = known {
+            seen.extend(report::changes(before, &now));
+        }
+        now
+    };
+    if matches!(known, Known::Offline) {
+        seen.insert(0, Change::Online(true));
+    }
+    *known = Known::Online(now);
+    Ok(seen)
+}
+
 /// `watch`: polls `boards` every `interval` and prints each change (lock feedback, door,
-/// presence, a board going offline or coming back) until `until`. Returns how many changes
-/// it printed.
-pub fn watch<D: BusDialect + Clone>(
+/// presence, a board going offline or coming back; native boards: their logged door,
+/// presence, pulse, jam and boot events) until `until`. Returns how many changes it printed.
+pub fn watch<D: EventLog>(
     dialect: D,
     port: &mut SerialIo,
     boards: &[u8],
@@ -415,28 +464,17 @@ pub fn watch<D: BusDialect + Clone>(
             if done(printed) {
                 break;
             }
-            let result = master.status(board);
-            let t_ms = start.elapsed().as_millis() as u64;
-            let mut seen = Vec::new();
             let entry = known.entry(board).or_insert(Known::Unknown);
-            match result {
-                Ok(status) => {
-                    let now = report::channels(&status, opts.polarity);
-                    match entry {
-                        Known::Online(before) => seen.extend(report::changes(before, &now)),
-                        Known::Offline => seen.push(Change::Online(true)),
-                        Known::Unknown => {}
-                    }
-                    *entry = Known::Online(now);
-                }
+            let seen = match poll_board(&mut master, board, entry, opts.polarity) {
+                Ok(seen) => seen,
                 Err(e) if port_failure(&e) => return Err(e.to_string()),
-                Err(_) => {
-                    if !master.health(board).online && !matches!(entry, Known::Offline) {
-                        *entry = Known::Offline;
-                        seen.push(Change::Online(false));
-                    }
+                Err(_) if !master.health(board).online && !matches!(entry, Known::Offline) => {
+                    *entry = Known::Offline;
+                    vec![Change::Online(false)]
                 }
-            }
+                Err(_) => Vec::new(),
+            };
+            let t_ms = start.elapsed().as_millis() as u64;
             for change in seen {
                 if done(printed) {
                     break;

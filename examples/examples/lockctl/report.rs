@@ -137,6 +137,12 @@ pub enum Change {
     Parcel(Lock, bool),
     /// The board answered again (`true`) or stopped answering.
     Online(bool),
+    /// A lock output was switched on (`true`) or off (native event log).
+    Pulse(Lock, bool),
+    /// A pulse ended with the door still shut (native event log).
+    Jam(Lock),
+    /// The board started (native event log).
+    Rebooted,
 }
 
 /// The changes from `before` to `after` (channels matched by lock number).
@@ -184,6 +190,9 @@ fn change_parts(change: Change) -> (&'static str, Option<u8>, &'static str) {
         Change::Door(lock, open) => ("door", Some(lock.get()), if open { "open" } else { "closed" }),
         Change::Parcel(lock, present) => ("parcel", Some(lock.get()), if present { "present" } else { "absent" }),
         Change::Online(online) => ("board", None, if online { "online" } else { "offline" }),
+        Change::Pulse(lock, on) => ("pulse", Some(lock.get()), if on { "started" } else { "ended" }),
+        Change::Jam(lock) => ("lock", Some(lock.get()), "jammed"),
+        Change::Rebooted => ("board", None, "rebooted"),
     }
 }
 
