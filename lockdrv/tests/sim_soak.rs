@@ -1,18 +1,20 @@
-//! Fault soaks with hand-written masters: thousands of transactions on a bus with every kind of
-//! injected fault. No unlock pulses twice for one request; no door event is lost on native
-//! boards; every transaction ends in a typed outcome.
+//! Fault soaks through the real bus master (`master::blocking::BusMaster`) on the simulator:
+//! thousands of transactions on a bus with every kind of injected fault (dropped, corrupted,
+//! delayed and garbage bytes, slow replies, boards going offline and rebooting). Checked:
+//! no unlock request pulses its lock twice (per request, and in total), no door event is lost
+//! on native boards (without reboots), and every failure is a typed error of the master.
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-mod sim_common;
-
 use std::collections::HashMap;
 
-use lockdrv::sim::{Bus, BusConfig, FaultConfig, SimDialect};
+use lockdrv::master::blocking::BusMaster;
+use lockdrv::master::{BusDialect, Error, MasterStats, UnlockOutcome};
+use lockdrv::sim::bus::SimClock;
+use lockdrv::sim::{Bus, BusConfig, Endpoint, FaultConfig, Silent, SimDelay, SimDialect};
 use lockproto::Lock;
-use lockproto::dialect::kerong_cu12::{Cu12Reply, Cu12Request, KerongCu12};
-use lockproto::native::{self, EventKind, Native, NativeReply, NativeRequest};
-use sim_common::transact;
+use lockproto::dialect::kerong_cu12::KerongCu12;
+use lockproto::native::{EventKind, Native};
 
 const BOARDS: usize = 4;
 
@@ -25,104 +27,67 @@ fn faults(reboots: bool) -> FaultConfig {
     spec.parse().unwrap()
 }
 
-/// What a native transaction came to: every case is typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Outcome {
-    Replied,
-    DeviceError(u8),
-    NoReply,
+type SimMaster<D> = BusMaster<D, Endpoint, SimDelay, SimClock>;
+
+fn master<D: BusDialect + Clone>(bus: &Bus, dialect: D) -> SimMaster<D> {
+    let mut config = dialect.default_config();
+    // The soak measures no latency: look for input every ms (fewer steps in a timeout).
+    config.poll_interval_us = 1_000;
+    BusMaster::new(dialect, bus.endpoint(), bus.delay(), bus.clock(), Some(config))
 }
 
-struct NativeMaster {
-    bus: Bus,
-    seq: [u8; 256],
-    boot: [u16; 256],
-    cursor: [u16; 256],
-    /// A reply carried a new boot id since the last event poll.
-    rebooted: [bool; 256],
-    outcomes: HashMap<Outcome, u64>,
-    transactions: u64,
+/// Failures by kind: each one a typed error; port errors would be a master bug.
+#[derive(Debug, Default)]
+struct Failures(HashMap<&'static str, u64>);
+
+impl Failures {
+    fn note(&mut self, error: &Error<Silent>) {
+        let kind = match error {
+            Error::Timeout { .. } => "timeout",
+            Error::BoardBackingOff { .. } => "backing off",
+            Error::Device { .. } => "device error",
+            Error::UnexpectedReply { .. } => "unexpected reply",
+            other => panic!("an error the soak must never see: {other:?}"),
+        };
+        *self.0.entry(kind).or_default() += 1;
+    }
 }
 
-impl NativeMaster {
-    fn new(bus: Bus) -> Self {
-        NativeMaster {
-            bus,
-            seq: [0; 256],
-            boot: [0; 256],
-            cursor: [0; 256],
-            rebooted: [false; 256],
-            outcomes: HashMap::new(),
-            transactions: 0,
-        }
-    }
-
-    /// One request with up to 2 retries of the identical frame (PROTOCOL.md §5.1).
-    fn call(&mut self, board: u8, request: NativeRequest) -> Option<NativeReply> {
-        let seq = self.seq[usize::from(board)];
-        self.seq[usize::from(board)] = seq.wrapping_add(1);
-        let request = request.with_seq(seq);
-        for _ in 0..3 {
-            self.transactions += 1;
-            let replies =
-                transact(&self.bus, &Native::default(), &request, u64::from(native::RESPONSE_TIMEOUT_MS) * 1_000);
-            if let Some(reply) = replies.first() {
-                self.note_boot(board, reply.boot());
-                let outcome = match reply {
-                    NativeReply::Error { code, .. } => Outcome::DeviceError(code.code()),
-                    _ => Outcome::Replied,
-                };
-                *self.outcomes.entry(outcome).or_default() += 1;
-                return Some(*reply);
-            }
-        }
-        *self.outcomes.entry(Outcome::NoReply).or_default() += 1;
-        None
-    }
-
-    /// Every reply carries the board's boot id: a new one means the board rebooted, its event
-    /// numbering restarted and events not yet read are gone (PROTOCOL.md §5.3, §5.4).
-    fn note_boot(&mut self, board: u8, boot: u16) {
-        let known = &mut self.boot[usize::from(board)];
-        if *known != boot {
-            if *known != 0 {
-                self.rebooted[usize::from(board)] = true;
-            }
-            *known = boot;
-            self.cursor[usize::from(board)] = 0;
-        }
-    }
-
-    /// Reads new events of `board`; returns door openings seen, and whether a boot change or a
-    /// `lost` flag made events unaccountable.
-    fn poll_events(&mut self, board: u8, openings: &mut HashMap<(u8, Lock), u64>) -> (bool, bool) {
-        let mut lost_flag = false;
-        loop {
-            let cursor = self.cursor[usize::from(board)];
-            let Some(reply) = self.call(board, NativeRequest::ReadEvents { board, seq: 0, cursor, max: 0 }) else {
-                break;
+/// One unlock through the master; asserts it pulsed its lock at most once.
+fn unlock_once<D: BusDialect + Clone>(
+    m: &mut SimMaster<D>,
+    bus: &Bus,
+    index: usize,
+    board: u8,
+    lock: Lock,
+    failures: &mut Failures,
+    outcomes: &mut HashMap<String, u64>,
+) -> bool {
+    let before = bus.pulses_of(index, lock);
+    let sent = match m.unlock(board, lock) {
+        Ok(report) => {
+            let key = match report.outcome {
+                UnlockOutcome::Refused(e) => format!("refused {:?}", e.kind),
+                other => format!("{other:?}"),
             };
-            let NativeReply::Events { lost, more, first, events, .. } = reply else { panic!("{reply:?}") };
-            if self.cursor[usize::from(board)] != cursor {
-                // The reply came from a new boot: read again from cursor 0.
-                continue;
-            }
-            lost_flag |= lost;
-            for event in events.as_slice() {
-                if let EventKind::DoorOpened { lock } = event.kind {
-                    *openings.entry((board, lock)).or_default() += 1;
-                }
-            }
-            self.cursor[usize::from(board)] = first.wrapping_add(events.len() as u16);
-            if !more {
-                break;
-            }
+            *outcomes.entry(key).or_default() += 1;
+            true
         }
-        (core::mem::take(&mut self.rebooted[usize::from(board)]), lost_flag)
-    }
+        Err(e) => {
+            failures.note(&e);
+            // Backing off: nothing was sent. Anything else: the frame may have gone out.
+            !matches!(e, Error::BoardBackingOff { .. })
+        }
+    };
+    // Let a queued pulse start (the power budget may delay it), then count.
+    bus.advance(50_000);
+    let pulses = bus.pulses_of(index, lock) - before;
+    assert!(pulses <= 1, "board {board} lock {lock}: one request pulsed {pulses} times");
+    assert!(sent || pulses == 0, "board {board} lock {lock}: pulsed without a request on the wire");
+    sent
 }
 
-fn native_soak(reboots: bool, rounds: u32, seed: u64) {
+fn native_soak(reboots: bool, rounds: u32, seed: u64) -> MasterStats {
     let sim = SimDialect::Native;
     let mut config = BusConfig::for_dialect(sim);
     config.seed = seed;
@@ -130,36 +95,50 @@ fn native_soak(reboots: bool, rounds: u32, seed: u64) {
     // Doors stay open 600 ms, so they close between most polls.
     config.physics.open_for_us = 600_000;
     let bus = Bus::with_boards(sim, BOARDS, config);
-    let mut master = NativeMaster::new(bus.clone());
+    let mut m = master(&bus, Native::default());
     let mut requests: HashMap<(u8, Lock), u64> = HashMap::new();
     let mut openings_seen: HashMap<(u8, Lock), u64> = HashMap::new();
-    let mut unaccountable = false;
+    let mut failures = Failures::default();
+    let mut outcomes = HashMap::new();
+    let mut rebooted = false;
+    let read_events = |m: &mut SimMaster<Native>, board: u8, failures: &mut Failures, seen: &mut HashMap<_, _>| match m
+        .events(board, |event| {
+            if let EventKind::DoorOpened { lock } = event.kind {
+                *seen.entry((board, lock)).or_default() += 1;
+            }
+        }) {
+        Ok(summary) => {
+            assert!(!summary.lost || summary.rebooted || reboots, "board {board}: events lost without a reboot");
+            summary.rebooted
+        }
+        Err(e) => {
+            failures.note(&e);
+            false
+        }
+    };
     for board in 1..=BOARDS as u8 {
-        master.poll_events(board, &mut openings_seen);
+        read_events(&mut m, board, &mut failures, &mut openings_seen);
     }
     for round in 0..rounds {
         let board = (round % BOARDS as u32) as u8 + 1;
-        if round % 3 == 0 {
+        let index = usize::from(board - 1);
+        if round.is_multiple_of(3) {
             let lock = Lock::new((round / 3 % 24) as u8 + 1).unwrap();
-            *requests.entry((board, lock)).or_default() += 1;
-            let boot = master.boot[usize::from(board)];
-            let request = NativeRequest::Unlock { board, seq: 0, boot, lock, pulse_ms: 300 };
-            // A BootMismatch refusal carries the new boot id; `call` notes it.
-            let _ = master.call(board, request);
+            if unlock_once(&mut m, &bus, index, board, lock, &mut failures, &mut outcomes) {
+                *requests.entry((board, lock)).or_default() += 1;
+            }
         }
-        let (rebooted, lost) = master.poll_events(board, &mut openings_seen);
-        unaccountable |= rebooted;
-        assert!(!lost || rebooted, "round {round}: the event log lost events without a reboot");
-        master.bus.advance(50_000);
+        rebooted |= read_events(&mut m, board, &mut failures, &mut openings_seen);
+        bus.advance(50_000);
     }
-    // Let every door shut, then read what is left.
-    bus.advance(2_000_000);
+    // Let every door shut and every backoff expire, then read what is left.
+    bus.advance(40_000_000);
     for board in 1..=BOARDS as u8 {
+        m.reset_health(board);
         for _ in 0..5 {
-            master.poll_events(board, &mut openings_seen);
+            rebooted |= read_events(&mut m, board, &mut failures, &mut openings_seen);
         }
     }
-    // No unlock request pulsed its lock twice.
     for index in 0..BOARDS {
         let board = index as u8 + 1;
         for lock in (1..=24).filter_map(Lock::new) {
@@ -173,62 +152,65 @@ fn native_soak(reboots: bool, rounds: u32, seed: u64) {
             }
         }
     }
-    let stats = bus.stats();
+    let stats = m.stats();
+    let bus_stats = bus.stats();
     println!(
-        "native soak (reboots {reboots}): {} transactions, outcomes {:?}, {stats:?}",
-        master.transactions, master.outcomes
+        "native soak (reboots {reboots}): {stats:?}\n  outcomes {outcomes:?}\n  failures {:?}\n  {bus_stats:?}",
+        failures.0
     );
-    assert!(master.transactions >= u64::from(rounds));
-    assert!(stats.faults.dropped + stats.faults.corrupted + stats.faults.garbage + stats.faults.slow > 0);
+    assert!(bus_stats.faults.dropped + bus_stats.faults.corrupted + bus_stats.faults.garbage > 0);
+    assert!(stats.retries > 0, "faults must have cost some replies");
+    assert!(outcomes.get("Confirmed").copied().unwrap_or(0) > u64::from(rounds) / 4);
     if reboots {
-        assert!(stats.faults.reboots > 0 && unaccountable || stats.faults.reboots == 0);
+        assert!(bus_stats.faults.reboots > 0);
+        assert!(rebooted && stats.reboots_seen > 0, "the master saw the reboots");
+    } else {
+        assert_eq!(bus_stats.faults.reboots, 0);
     }
+    stats
 }
 
 #[test]
 fn native_soak_without_reboots_loses_no_door_event_and_never_pulses_twice() {
-    native_soak(false, 3_000, 7);
+    let stats = native_soak(false, 3_000, 7);
+    assert!(stats.transactions >= 4_000, "{stats:?}");
 }
 
 #[test]
 fn native_soak_with_reboots_and_offline_boards_never_pulses_twice() {
-    native_soak(true, 3_000, 11);
+    let stats = native_soak(true, 3_000, 11);
+    assert!(stats.transactions >= 4_000, "{stats:?}");
 }
 
 #[test]
-fn cu12_soak_never_resends_an_unlock_and_every_outcome_is_typed() {
+fn cu12_soak_of_10000_transactions_never_resends_an_unlock_and_every_failure_is_typed() {
     let sim = SimDialect::KerongCu12;
     let mut config = BusConfig::for_dialect(sim);
     config.seed = 3;
     config.faults = faults(true);
     let bus = Bus::with_boards(sim, BOARDS, config);
-    let dialect = KerongCu12::new();
-    let timeout = u64::from(lockproto::dialect::kerong_cu12::RESPONSE_TIMEOUT_MS) * 1_000;
+    let mut m = master(&bus, KerongCu12::new());
     let mut requests: HashMap<(u8, Lock), u64> = HashMap::new();
-    let (mut acked, mut unknown, mut status_reads, mut errors) = (0u64, 0u64, 0u64, 0u64);
-    for round in 0..10_000u32 {
+    let mut failures = Failures::default();
+    let mut outcomes = HashMap::new();
+    let mut status_reads = 0u64;
+    let mut round = 0u32;
+    while m.stats().transactions < 10_000 {
         let board = (round % BOARDS as u32) as u8;
-        if round % 4 == 0 {
+        let index = usize::from(board);
+        if round.is_multiple_of(4) {
             let lock = Lock::new((round / 4 % 12) as u8 + 1).unwrap();
-            *requests.entry((board, lock)).or_default() += 1;
-            let replies = transact(&bus, &dialect, &Cu12Request::Unlock { board, lock }, timeout);
-            match replies.first() {
-                Some(Cu12Reply::Unlock { .. }) => acked += 1,
-                Some(_) => errors += 1,
-                // Outcome unknown: never resend; read the status instead (DESIGN domain rules).
-                None => {
-                    unknown += 1;
-                    transact(&bus, &dialect, &Cu12Request::QueryStatus { board }, timeout);
-                }
+            if unlock_once(&mut m, &bus, index, board, lock, &mut failures, &mut outcomes) {
+                *requests.entry((board, lock)).or_default() += 1;
             }
         } else {
-            match transact(&bus, &dialect, &Cu12Request::QueryStatus { board }, timeout).first() {
-                Some(Cu12Reply::Status { .. }) => status_reads += 1,
-                Some(_) => errors += 1,
-                None => {}
+            match m.status(board) {
+                Ok(_) => status_reads += 1,
+                Err(e) => failures.note(&e),
             }
         }
         bus.advance(20_000);
+        round += 1;
     }
     for index in 0..BOARDS {
         for lock in (1..=12).filter_map(Lock::new) {
@@ -237,7 +219,16 @@ fn cu12_soak_never_resends_an_unlock_and_every_outcome_is_typed() {
             assert!(pulses <= asked, "board {index} lock {lock}: {pulses} pulses for {asked} requests");
         }
     }
-    println!("cu12 soak: acked {acked}, unknown {unknown}, status {status_reads}, errors {errors}, {:?}", bus.stats());
-    assert!(unknown > 0, "faults must have cost some replies");
-    assert!(acked > 2_000);
+    let stats = m.stats();
+    println!(
+        "cu12 soak: {round} rounds, {stats:?}\n  outcomes {outcomes:?}\n  status {status_reads}, failures {:?}\n  {:?}",
+        failures.0,
+        bus.stats()
+    );
+    assert!(stats.transactions >= 10_000);
+    let unknown = outcomes.get("Unknown").copied().unwrap_or(0);
+    assert!(unknown > 0, "faults must have cost some unlock replies");
+    assert_eq!(stats.unknown_outcomes, unknown);
+    assert!(outcomes.get("Confirmed").copied().unwrap_or(0) > 1_500);
+    assert!(stats.retries > 0 && stats.rejected_frames > 0 && stats.late_bytes_dropped > 0);
 }

@@ -29,6 +29,8 @@
 //!   vendor-dialect unlock whose reply is lost is never resent: it yields
 //!   [`UnlockOutcome::Unknown`] and the master reads the board's status instead.
 
+#[cfg(feature = "async")]
+pub mod asynch;
 pub mod blocking;
 mod dialects;
 pub mod engine;
