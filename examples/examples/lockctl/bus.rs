@@ -71,6 +71,15 @@ pub fn describe(error: &BusError) -> String {
     }
 }
 
+/// The message of an error that ends the command.
+fn fatal(error: &BusError) -> String {
+    match error {
+        Error::Read(e) => format!("reading the serial port failed: {e}"),
+        Error::Write(e) => format!("writing the serial port failed: {e}"),
+        other => other.to_string(),
+    }
+}
+
 /// Port failures end a command; everything else is about one board.
 fn port_failure(error: &BusError) -> bool {
     matches!(error, Error::Read(_) | Error::Write(_) | Error::DriverEnable)
@@ -132,7 +141,7 @@ pub fn scan<D: BusDialect + Clone>(
     for board in addresses.0..=addresses.1 {
         match master.status(board) {
             Ok(status) => found.push((board, Found::Status(status))),
-            Err(e) if port_failure(&e) => return Err(e.to_string()),
+            Err(e) if port_failure(&e) => return Err(fatal(&e)),
             Err(e @ (Error::Device { .. } | Error::UnexpectedReply { .. })) => {
                 found.push((board, Found::Answered(describe(&e))));
             }
@@ -216,7 +225,7 @@ pub fn status<D: BusDialect + Clone>(
     for &board in boards {
         match master.status(board) {
             Ok(status) => print_status(name, board, &status, opts)?,
-            Err(e) if port_failure(&e) => return Err(e.to_string()),
+            Err(e) if port_failure(&e) => return Err(fatal(&e)),
             Err(e) => {
                 all = false;
                 print_offline(name, board, &describe(&e), opts)?;
@@ -281,7 +290,7 @@ pub fn unlock<D: EventLog>(
     let mut master = master(dialect, port, opts.timeout_ms, None);
     // Skip the events logged before this unlock (a failed read only costs the jam report).
     let has_log = matches!(D::new_events(&mut master, board), Ok(Some(_)));
-    let report: UnlockReport = master.unlock(board, lock).map_err(|e| e.to_string())?;
+    let report: UnlockReport = master.unlock(board, lock).map_err(|e| fatal(&e))?;
     let outcome_at = Instant::now();
     let (outcome, device_error) = match report.outcome {
         UnlockOutcome::Confirmed => ("confirmed", None),
@@ -322,7 +331,7 @@ pub fn unlock<D: EventLog>(
                     }
                     last_status = Some(status);
                 }
-                Err(e) if port_failure(&e) => return Err(e.to_string()),
+                Err(e) if port_failure(&e) => return Err(fatal(&e)),
                 Err(_) => failed_reads += 1,
             }
             if seen.is_none() && !jammed {
@@ -368,12 +377,17 @@ pub fn unlock<D: EventLog>(
                     "board {board} lock {}: door NOT seen open: the board reports the lock JAMMED (pulsed, door stayed shut)",
                     lock.get()
                 ))?,
-                None => print(format_args!(
-                    "board {board} lock {}: door NOT seen open within {:.1} s ({} status read(s) failed)",
-                    lock.get(),
-                    watch.wait.as_secs_f64(),
-                    failed_reads
-                ))?,
+                None => {
+                    let failed = match failed_reads {
+                        0 => String::new(),
+                        n => format!(" ({n} status read(s) failed)"),
+                    };
+                    print(format_args!(
+                        "board {board} lock {}: door NOT seen open within {:.1} s{failed}",
+                        lock.get(),
+                        watch.wait.as_secs_f64(),
+                    ))?;
+                }
             }
         }
     }
@@ -467,7 +481,7 @@ pub fn watch<D: EventLog>(
             let entry = known.entry(board).or_insert(Known::Unknown);
             let seen = match poll_board(&mut master, board, entry, opts.polarity) {
                 Ok(seen) => seen,
-                Err(e) if port_failure(&e) => return Err(e.to_string()),
+                Err(e) if port_failure(&e) => return Err(fatal(&e)),
                 Err(_) if !master.health(board).online && !matches!(entry, Known::Offline) => {
                     *entry = Known::Offline;
                     vec![Change::Online(false)]

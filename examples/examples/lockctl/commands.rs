@@ -19,12 +19,17 @@ pub struct Until {
     pub count: Option<u64>,
 }
 
-/// Opens the port the options name, at `--baud` or the dialect's factory rate.
+/// Opens the port the options name, at `--baud` or the dialect's factory rate, and says so on
+/// stderr (scripts and tests wait for this line before they make traffic).
 fn open(bus: &BusArgs, name: DialectName) -> Result<port::SerialIo, String> {
     let path = bus.port()?;
     let baud = bus.baud.unwrap_or(name.factory_baud());
     let port = port::open(path, baud)?;
-    eprintln!("lockctl: {path} open, {} at {baud} baud", name.name());
+    if matches!(bus.dialect, Some(BusDialect::Auto)) {
+        eprintln!("lockctl: {path} open, trying each dialect at its factory baud rate");
+    } else {
+        eprintln!("lockctl: {path} open, {} at {baud} baud", name.name());
+    }
     Ok(port)
 }
 

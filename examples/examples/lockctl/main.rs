@@ -3,17 +3,27 @@
 //! ```text
 //! cargo run --example lockctl -- decode --dialect kerong-cu12 --dir reply "02 00 00 80 10 02 03 99 02 00"
 //! cargo run --example lockctl -- encode --dialect kerong-cu12 --dir request '{"kind":"get_status","board":0}'
-//! cargo run --example lockctl -- --port /dev/ttyUSB0 --dialect kerong-cu12 status
 //! cargo run --example lockctl -- --port /dev/ttyUSB0 --dialect auto scan
+//! cargo run --example lockctl -- --port /dev/ttyUSB0 --dialect kerong-cu12 status 0 1
+//! cargo run --example lockctl -- --port /dev/ttyUSB0 --dialect kerong-cu12 unlock 1 3
+//! cargo run --example lockctl -- --port /dev/ttyUSB0 --dialect kerong-cu12 watch 0 1 --for 60
+//! cargo run --example lockctl -- --port /dev/ttyUSB1 --dialect kerong-cu12 sniff
 //! ```
 //!
 //! `decode` prints one JSON object per frame (JSON Lines) and exits non-zero, with one line per
 //! rejected run of bytes on stderr, when any byte did not belong to a valid frame. `encode` prints
 //! the frame of a message as hex; the `message` that `decode` prints encodes back to the same bytes.
 //!
-//! The bus commands (`scan`, `status`, `unlock`, `watch`, `sniff`) open `--port` and talk to the
-//! boards through lockdrv's blocking bus master (`sniff` only listens). `--json` makes each print
-//! JSON Lines for scripts. The bus options may come before or after the command name.
+//! The bus commands open `--port` (8N1, at `--baud` or the dialect's factory rate) and talk to
+//! the boards through lockdrv's blocking bus master: `scan` (status query per address; `--dialect
+//! auto` tries every dialect), `status` (a boards x channels table), `unlock` (the outcome:
+//! confirmed, refused, unknown or sent, then whether the door was seen open), `watch` (changes as
+//! they happen). `sniff` only listens and decodes both directions of the wire. `--json` makes each
+//! print JSON Lines for scripts. The bus options may come before or after the command name.
+//!
+//! Exit status: 0 success; 1 something reported failed (rejected bytes, an offline board, no
+//! board found, an unlock refused); 2 usage or port errors; `unlock`: 3 when the door was not
+//! seen open.
 
 mod bus;
 mod commands;
