@@ -309,8 +309,8 @@ fn scenario(sim: SimDialect) {
     assert_eq!(boards, [(u64::from(a0), channels), (u64::from(a1), channels)], "{sim}");
 
     // scan --dialect auto: exactly this dialect answers.
-    // `--to 0` is clamped into each dialect's range: its lowest address only.
-    let output = lockctl(&["--port", &path, "--dialect", "auto", "--timeout-ms", "300", "scan", "--json", "--to", "0"]);
+    // `--to 1` is clamped into each dialect's range: addresses 0-1 or just 1.
+    let output = lockctl(&["--port", &path, "--dialect", "auto", "--timeout-ms", "300", "scan", "--json", "--to", "1"]);
     assert!(output.status.success(), "{sim} auto: {}", text(&output.stderr));
     let lines = json_lines(&text(&output.stdout));
     assert_eq!(lines.len(), 7, "{sim}: one line per dialect tried: {lines:?}");
