@@ -207,3 +207,21 @@ pub fn watch(
     with_dialect!(name, |dialect| bus::watch(dialect, &mut port, &boards, interval, until, opts))?;
     Ok(Outcome::Done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_ranges_stay_inside_the_dialect_addresses() {
+        // Defaults: 16 addresses from the lowest (all of CU12's 0-15), 4 for `auto`.
+        assert_eq!(addresses(DialectName::KerongCu12, None, None, SCAN_SPAN), Ok((0, 15)));
+        assert_eq!(addresses(DialectName::KerongCu16, None, None, SCAN_SPAN), Ok((0, 14)));
+        assert_eq!(addresses(DialectName::Native, None, None, SCAN_SPAN), Ok((1, 16)));
+        assert_eq!(addresses(DialectName::Bcc8a80, None, None, AUTO_SPAN), Ok((1, 4)));
+        // Clamped: `--to 0` on a dialect numbered from 1 is its first address.
+        assert_eq!(addresses(DialectName::Winnsen, None, Some(0), SCAN_SPAN), Ok((1, 1)));
+        assert_eq!(addresses(DialectName::KerongCu12, Some(3), Some(200), SCAN_SPAN), Ok((3, 15)));
+        assert!(addresses(DialectName::Wkly, Some(9), Some(4), SCAN_SPAN).is_err());
+    }
+}
