@@ -300,3 +300,48 @@ fn native_events_report_every_door_opening() {
     let again = m.events(1, |_| panic!("no new event")).unwrap();
     assert_eq!(again.events, 0);
 }
+
+/// A minimal executor: the simulator's futures complete on their first poll.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn the_async_shell_drives_the_simulator_like_the_blocking_one() {
+    use lockdrv::master::asynch;
+    let sim = SimDialect::Native;
+    let bus = Bus::with_boards(sim, 2, BusConfig::for_dialect(sim));
+    let mut m = asynch::BusMaster::new(Native::default(), bus.endpoint(), bus.delay(), bus.clock(), None);
+    block_on(m.events(2, |_| {})).unwrap();
+    bus.lose_next_replies(1, 1);
+    let report = block_on(m.unlock(2, Lock::new(6).unwrap())).unwrap();
+    assert_eq!(report.outcome, UnlockOutcome::Confirmed);
+    assert_eq!(report.attempts, 2, "resent with the same SEQ");
+    assert_eq!(bus.pulses_of(1, Lock::new(6).unwrap()), 1);
+    bus.advance(500_000);
+    let mut doors = Vec::new();
+    block_on(m.events(2, |e| {
+        if let EventKind::DoorOpened { lock } = e.kind {
+            doors.push(lock.get());
+        }
+    }))
+    .unwrap();
+    assert_eq!(doors, vec![6]);
+    // A CU12 bus through the async shell: a lost vendor unlock reply is never resent.
+    let sim = SimDialect::KerongCu12;
+    let bus = Bus::with_boards(sim, 2, BusConfig::for_dialect(sim));
+    let mut m = asynch::BusMaster::new(KerongCu12::new(), bus.endpoint(), bus.delay(), bus.clock(), None);
+    bus.lose_next_replies(0, 1);
+    let report = block_on(m.unlock(0, Lock::new(1).unwrap())).unwrap();
+    assert_eq!(report.outcome, UnlockOutcome::Unknown);
+    assert_eq!(report.attempts, 1);
+    assert!(report.status_after.is_some());
+    assert_eq!(bus.pulses_of(0, Lock::new(1).unwrap()), 1);
+    assert_eq!(block_on(m.broadcast_status(|_, _| {})).unwrap(), 2);
+}

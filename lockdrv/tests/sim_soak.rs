@@ -67,7 +67,7 @@ fn unlock_once<D: BusDialect + Clone>(
     let sent = match m.unlock(board, lock) {
         Ok(report) => {
             let key = match report.outcome {
-                UnlockOutcome::Refused(e) => format!("refused {:?}", e.kind),
+                UnlockOutcome::Refused(e) => format!("refused {:#04x}", e.code),
                 other => format!("{other:?}"),
             };
             *outcomes.entry(key).or_default() += 1;

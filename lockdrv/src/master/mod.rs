@@ -35,6 +35,8 @@ pub mod blocking;
 mod dialects;
 pub mod engine;
 pub mod schedule;
+#[cfg(feature = "serial")]
+pub mod serial;
 
 use lockproto::{BoardStatus, Command, DeviceError, EncodeError};
 
