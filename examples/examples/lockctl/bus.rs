@@ -15,11 +15,11 @@ use lockproto::{BoardStatus, FeedbackPolarity, Lock, LockState};
 use serde_json::{Value, json};
 
 use crate::commands::Until;
-use crate::port::{SerialIo, StdDelay};
+use crate::port::{SerialPortIo, StdDelay};
 use crate::report::{self, Change, ChannelView};
 
 /// The bus master on a borrowed port.
-pub type Master<'p, D> = BusMaster<D, &'p mut SerialIo, StdDelay, StdClock>;
+pub type Master<'p, D> = BusMaster<D, &'p mut SerialPortIo, StdDelay, StdClock>;
 
 /// The shortest silence that ends a frame on a host serial port, ms.
 const HOST_GAP_MS: u32 = 25;
@@ -42,7 +42,7 @@ pub struct Opts {
 /// command: `retries`) say otherwise.
 pub fn master<D: BusDialect + Clone>(
     dialect: D,
-    port: &mut SerialIo,
+    port: &mut SerialPortIo,
     timeout_ms: Option<u32>,
     retries: Option<u8>,
 ) -> Master<'_, D> {
@@ -132,7 +132,7 @@ pub enum Found {
 /// silent for the timeout has no board), and returns the boards that answered.
 pub fn scan<D: BusDialect + Clone>(
     dialect: D,
-    port: &mut SerialIo,
+    port: &mut SerialPortIo,
     addresses: (u8, u8),
     timeout_ms: u32,
 ) -> Result<Vec<(u8, Found)>, String> {
@@ -215,7 +215,7 @@ fn print_offline(dialect: &str, board: u8, error: &str, opts: Opts) -> Result<()
 /// (the others are still read). Returns whether every board answered.
 pub fn status<D: BusDialect + Clone>(
     dialect: D,
-    port: &mut SerialIo,
+    port: &mut SerialPortIo,
     boards: &[u8],
     opts: Opts,
 ) -> Result<bool, String> {
@@ -280,7 +280,7 @@ fn door_evidence(
 /// 3 door not seen open.
 pub fn unlock<D: EventLog>(
     dialect: D,
-    port: &mut SerialIo,
+    port: &mut SerialPortIo,
     board: u8,
     lock: Lock,
     watch: DoorWatch,
@@ -457,7 +457,7 @@ fn poll_board<D: EventLog>(
 /// presence, pulse, jam and boot events) until `until`. Returns how many changes it printed.
 pub fn watch<D: EventLog>(
     dialect: D,
-    port: &mut SerialIo,
+    port: &mut SerialPortIo,
     boards: &[u8],
     interval: Duration,
     until: Until,

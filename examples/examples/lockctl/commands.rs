@@ -21,7 +21,7 @@ pub struct Until {
 
 /// Opens the port the options name, at `--baud` or the dialect's factory rate, and says so on
 /// stderr (scripts and tests wait for this line before they make traffic).
-fn open(bus: &BusArgs, name: DialectName) -> Result<port::SerialIo, String> {
+fn open(bus: &BusArgs, name: DialectName) -> Result<port::SerialPortIo, String> {
     let path = bus.port()?;
     let baud = bus.baud.unwrap_or(name.factory_baud());
     let port = port::open(path, baud)?;
@@ -42,7 +42,7 @@ pub fn sniff(bus: &BusArgs, until: Until, only: Option<Direction>, gap: Duration
 
 fn sniff_with<D: JsonDialect + Clone>(
     dialect: D,
-    port: &mut port::SerialIo,
+    port: &mut port::SerialPortIo,
     json: bool,
     until: Until,
     only: Option<Direction>,
@@ -124,7 +124,7 @@ pub fn scan(bus: &BusArgs, from: Option<u8>, to: Option<u8>) -> Result<Outcome, 
     let mut answered = Vec::new();
     for name in names {
         let baud = bus.baud.unwrap_or(name.factory_baud());
-        port.set_baud(baud)?;
+        port::set_baud(&mut port, baud)?;
         let range = addresses(name, from, to, span)?;
         let found = with_dialect!(name, |dialect| bus::scan(dialect, &mut port, range, timeout))?;
         bus::print_scan(name.name(), baud, range, &found, opts)?;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use lockproto::{Dialect, Direction, FrameError, Message, Rejection, ReplyExpectation};
 
-use crate::port::SerialIo;
+use crate::port::SerialPortIo;
 
 /// What the sniffer found.
 pub enum Found<D: Dialect> {
@@ -199,7 +199,7 @@ impl<D: Dialect> Duplex<D> {
 /// Reads `port` for `run_for` (forever with `None`), handing each finding and its time since
 /// the start to `out` until it returns `false`; the line idle for `gap` ends a frame.
 pub fn run<D: Dialect>(
-    port: &mut SerialIo,
+    port: &mut SerialPortIo,
     decoder: &mut Duplex<D>,
     run_for: Option<Duration>,
     gap: Duration,
@@ -215,7 +215,7 @@ pub fn run<D: Dialect>(
             break;
         }
         let wait = left.map_or(gap, |d| d.min(gap)).max(Duration::from_millis(1));
-        let n = port.read_for(&mut buf, wait).map_err(|e| format!("reading the port: {e}"))?;
+        let n = crate::port::read_for(port, &mut buf, wait).map_err(|e| format!("reading the port: {e}"))?;
         let t = start.elapsed();
         if n > 0 {
             idle_since = Instant::now();
