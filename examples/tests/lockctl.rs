@@ -17,8 +17,11 @@ fn lockctl_binary() -> PathBuf {
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // The same profile as this test (`target/<profile>/deps/<test>`).
+        let release = profile_dir.file_name().is_some_and(|name| name == "release");
         let status = Command::new(cargo)
             .args(["build", "-q", "-p", "locker-examples", "--example", "lockctl"])
+            .args(release.then_some("--release"))
             .status()
             .unwrap();
         assert!(status.success(), "building lockctl failed");
