@@ -34,6 +34,8 @@ pub mod asynch;
 pub mod blocking;
 mod dialects;
 pub mod engine;
+#[cfg(feature = "tokio")]
+pub mod gateway;
 pub mod schedule;
 #[cfg(feature = "serial")]
 pub mod serial;
