@@ -4,23 +4,29 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The `lockctl` example binary: built next to this test by `cargo test`, or built on demand.
+/// The `lockctl` example binary, built (or found up to date) once per test run: `cargo test`
+/// builds `lockctl` only as its test harness, so a plain binary left over from an earlier
+/// build could be stale.
 fn lockctl_binary() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let binary = profile_dir.join("examples").join(format!("lockctl{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
+    BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // The same profile as this test (`target/<profile>/deps/<test>`).
+        let release = profile_dir.file_name().is_some_and(|name| name == "release");
         let status = Command::new(cargo)
             .args(["build", "-q", "-p", "locker-examples", "--example", "lockctl"])
+            .args(release.then_some("--release"))
             .status()
             .unwrap();
         assert!(status.success(), "building lockctl failed");
-    }
-    binary
+    });
+    profile_dir.join("examples").join(format!("lockctl{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn lockctl(args: &[&str]) -> Output {

@@ -34,7 +34,7 @@ pub enum DialectName {
 }
 
 /// A dialect whose messages have a JSON form.
-trait JsonDialect: Dialect<Request: Serialize + DeserializeOwned, Reply: Serialize + DeserializeOwned> {}
+pub trait JsonDialect: Dialect<Request: Serialize + DeserializeOwned, Reply: Serialize + DeserializeOwned> {}
 impl<D: Dialect<Request: Serialize + DeserializeOwned, Reply: Serialize + DeserializeOwned>> JsonDialect for D {}
 
 /// Decodes the capture; `Ok(false)` when some bytes were rejected.
@@ -63,7 +63,7 @@ pub fn encode(name: DialectName, dir: Direction, json: &str) -> Result<bool, Str
     }
 }
 
-fn dir_name(dir: Direction) -> &'static str {
+pub fn dir_name(dir: Direction) -> &'static str {
     match dir {
         Direction::Request => "request",
         Direction::Reply => "reply",
@@ -108,15 +108,7 @@ fn decode_with<D: JsonDialect>(
             Event::Frame { offset, len, message } => {
                 let start = usize::try_from(offset).map_err(|e| e.to_string())?;
                 let bytes = capture.get(start..start + len).unwrap_or_default();
-                let line = json!({
-                    "dialect": D::NAME,
-                    "dir": dir_name(dir),
-                    "offset": offset,
-                    "bytes": hex::format(bytes),
-                    "message": wire_json::<D>(&message)?,
-                    "neutral": neutral_json(decoder.dialect(), &message)?,
-                });
-                println!("{line}");
+                println!("{}", frame_line(decoder.dialect(), dir, offset, bytes, &message)?);
             }
             Event::Rejected(rejection) => {
                 clean = false;
@@ -127,8 +119,26 @@ fn decode_with<D: JsonDialect>(
     Ok(clean)
 }
 
+/// The JSON line `decode` (and `sniff`) print for one frame.
+pub fn frame_line<D: JsonDialect>(
+    dialect: &D,
+    dir: Direction,
+    offset: u64,
+    bytes: &[u8],
+    message: &Message<D::Request, D::Reply>,
+) -> Result<Value, String> {
+    Ok(json!({
+        "dialect": D::NAME,
+        "dir": dir_name(dir),
+        "offset": offset,
+        "bytes": hex::format(bytes),
+        "message": wire_json::<D>(message)?,
+        "neutral": neutral_json(dialect, message)?,
+    }))
+}
+
 /// The kind-tagged JSON of a wire message.
-fn wire_json<D: JsonDialect>(message: &Message<D::Request, D::Reply>) -> Result<Value, String> {
+pub fn wire_json<D: JsonDialect>(message: &Message<D::Request, D::Reply>) -> Result<Value, String> {
     let external = match message {
         Message::Request(request) => serde_json::to_value(request),
         Message::Reply(reply) => serde_json::to_value(reply),
@@ -174,4 +184,98 @@ fn encode_with<D: JsonDialect>(dialect: D, dir: Direction, text: &str) -> Result
     .map_err(|e| format!("cannot encode: {e}"))?;
     println!("{}", hex::format(frame.get(..len).unwrap_or_default()));
     Ok(true)
+}
+
+/// Runs `$body` with `$d` bound to the dialect value that `$name` ([`DialectName`]) names.
+macro_rules! with_dialect {
+    ($name:expr, |$d:ident| $body:expr) => {
+        match $name {
+            DialectName::KerongCu12 => {
+                let $d = lockproto::dialect::kerong_cu12::KerongCu12::default();
+                $body
+            }
+            DialectName::KerongCu16 => {
+                let $d = lockproto::dialect::kerong_cu16::KerongCu16::default();
+                $body
+            }
+            DialectName::Bcc8a80 => {
+                let $d = lockproto::dialect::bcc_8a80::Bcc8a80::default();
+                $body
+            }
+            DialectName::Wkly => {
+                let $d = lockproto::dialect::wkly::Wkly::default();
+                $body
+            }
+            DialectName::Winnsen => {
+                let $d = lockproto::dialect::winnsen::Winnsen::default();
+                $body
+            }
+            DialectName::ModbusRelay => {
+                let $d = lockproto::dialect::modbus_relay::ModbusRelay::default();
+                $body
+            }
+            DialectName::Native => {
+                let $d = lockproto::native::Native::default();
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_dialect;
+
+impl DialectName {
+    /// Every dialect, in the order `scan --dialect auto` tries them.
+    pub const ALL: [DialectName; 7] = [
+        DialectName::Native,
+        DialectName::KerongCu12,
+        DialectName::KerongCu16,
+        DialectName::Bcc8a80,
+        DialectName::Wkly,
+        DialectName::ModbusRelay,
+        DialectName::Winnsen,
+    ];
+
+    /// The tool name (`kerong-cu12`, ...), as `Dialect::NAME`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DialectName::KerongCu12 => KerongCu12::NAME,
+            DialectName::KerongCu16 => KerongCu16::NAME,
+            DialectName::Bcc8a80 => Bcc8a80::NAME,
+            DialectName::Wkly => Wkly::NAME,
+            DialectName::Winnsen => Winnsen::NAME,
+            DialectName::ModbusRelay => ModbusRelay::NAME,
+            DialectName::Native => Native::NAME,
+        }
+    }
+
+    /// The factory baud rate (reference/lockboards.md §0 table, §3.1, §2.1, §1.1, §5.1, §6.1,
+    /// §7; native: PROTOCOL.md), as lockproto's constants carry it.
+    pub const fn factory_baud(self) -> u32 {
+        use lockproto::dialect::{bcc_8a80, kerong_cu12, kerong_cu16, modbus_relay, winnsen, wkly};
+        match self {
+            DialectName::KerongCu12 => kerong_cu12::DEFAULT_BAUD,
+            DialectName::KerongCu16 => kerong_cu16::DEFAULT_BAUD,
+            DialectName::Bcc8a80 => bcc_8a80::BAUD_RATE,
+            DialectName::Wkly => wkly::BAUD_RATE,
+            DialectName::Winnsen => winnsen::BAUD_RATE,
+            DialectName::ModbusRelay => modbus_relay::BAUD_RATE,
+            DialectName::Native => lockproto::native::DEFAULT_BAUD,
+        }
+    }
+
+    /// The board addresses the dialect allows: CU12 0-15 (reference/lockboards.md §3.1, at
+    /// most 16 boards), CU16 0-14 (0x0F is the bus address), 8A/80 1-31 (§1.1, as Open-Locker
+    /// validates it), WKLY 0-31 (§5.1), Winnsen stations 1-255 (§6.1, LocQar), Modbus 1-247,
+    /// native 1-254 (PROTOCOL.md §2.3).
+    pub const fn addresses(self) -> (u8, u8) {
+        match self {
+            DialectName::KerongCu12 => (0, lockproto::dialect::kerong_cu12::MAX_BOARD),
+            DialectName::KerongCu16 => (0, lockproto::dialect::kerong_cu16::BUS_BOARD - 1),
+            DialectName::Bcc8a80 => (1, 31),
+            DialectName::Wkly => (0, 31),
+            DialectName::Winnsen => (1, 255),
+            DialectName::ModbusRelay => (1, 247),
+            DialectName::Native => (1, 254),
+        }
+    }
 }
