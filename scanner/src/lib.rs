@@ -1,3 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
+
+pub mod aim;
+pub mod framer;
+pub mod gs1;
+pub mod payload;
+pub mod pickup;
