@@ -4,6 +4,9 @@
 
 pub mod aim;
 pub mod framer;
+pub mod grow;
 pub mod gs1;
 pub mod payload;
 pub mod pickup;
+pub mod ssi;
+pub mod stream;
