@@ -36,7 +36,7 @@ fn sscc_from_labels() {
     // Wrong check digit (vector gs1_sscc-02): a clear GS1 error, not a credential.
     let err = extract(&policy(), b"]C100376130321109103421").unwrap_err();
     assert!(matches!(err, PickupError::Gs1(_)), "{err:?}");
-    assert!(err.to_string().contains("IncorrectCheckDigit"), "{err}");
+    assert!(err.to_string().contains("incorrect check digit: expected 0, found 1"), "{err}");
     // GS1 without AI 00.
     assert_eq!(extract(&policy(), b"]C10112345678901231"), Err(PickupError::NoSscc));
     let no_sscc = PickupPolicy { accept_sscc: false, ..policy() };

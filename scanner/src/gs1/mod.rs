@@ -290,9 +290,31 @@ pub enum LintKind {
     InvalidCountryCode,
 }
 
+impl fmt::Display for LintKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::NonDigitCharacter => f.write_str("non-digit character"),
+            Self::InvalidCharacter => f.write_str("character not in GS1 CSET 82"),
+            Self::TooShort { min } => write!(f, "value too short (at least {min})"),
+            Self::TooLong { max } => write!(f, "value too long (at most {max})"),
+            Self::IncorrectCheckDigit { expected, found } => {
+                write!(f, "incorrect check digit: expected {expected}, found {found}")
+            }
+            Self::IllegalMonth => f.write_str("illegal month"),
+            Self::IllegalDay => f.write_str("illegal day"),
+            Self::IllegalHour => f.write_str("illegal hour"),
+            Self::IllegalMinute => f.write_str("illegal minute"),
+            Self::InvalidPercentSequence => f.write_str("invalid percent sequence"),
+            Self::NotZeroOrOne => f.write_str("must be 0 or 1"),
+            Self::NotZero => f.write_str("must be 0"),
+            Self::InvalidCountryCode => f.write_str("invalid country code"),
+        }
+    }
+}
+
 /// A value that does not match its AI's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("AI ({ai}) value offset {offset}: {kind:?}")]
+#[error("AI ({ai}) value offset {offset}: {kind}")]
 pub struct LintError {
     /// The AI.
     pub ai: &'static str,
