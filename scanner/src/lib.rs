@@ -6,6 +6,8 @@ pub mod aim;
 pub mod framer;
 pub mod grow;
 pub mod gs1;
+pub mod host;
+pub mod menu;
 pub mod payload;
 pub mod pickup;
 pub mod ssi;

@@ -483,6 +483,11 @@ impl<const N: usize> DecodeAssembler<N> {
         }))
     }
 
+    /// The data of the message completed last by [`Self::push`] (empty while one is partial).
+    pub fn completed(&self) -> &[u8] {
+        if self.code_type.is_some() { &[] } else { self.buf.get(..self.len).unwrap_or(&[]) }
+    }
+
     /// Drops a partial message (after a NAK CANCEL or a timeout).
     pub fn reset(&mut self) {
         self.len = 0;
