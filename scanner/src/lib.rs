@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aim;
+pub mod driver;
 pub mod framer;
 pub mod grow;
 pub mod gs1;
