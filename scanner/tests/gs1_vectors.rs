@@ -251,3 +251,13 @@ fn digital_link_vectors() {
         matches!(err, gs1::Gs1Invalid::Lint(l) if l.ai == "98" && l.offset == 3 && l.kind == LintKind::InvalidCharacter)
     );
 }
+
+/// Found by fuzzing (scanner_digital_link): a pre-defined-length value of the wrong length in a
+/// Digital Link URI must be refused, not shift the following element strings.
+#[test]
+fn digital_link_fixed_length_values_are_checked() {
+    let mut out = [0u8; 64];
+    let err = digital_link::to_raw(b"https://a/01/1234567890123?99=ABCDEF", &mut out).unwrap_err();
+    assert_eq!(err, digital_link::DlError::BadLength { offset: 13, ai: "01", expected: 14, found: 13 });
+    assert!(digital_link::to_raw(b"HTTP://;/\x00TT/01/;T", &mut out).is_err());
+}

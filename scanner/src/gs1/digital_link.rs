@@ -65,6 +65,19 @@ pub enum DlError {
         /// Offset of the problem.
         offset: usize,
     },
+    /// A value of a pre-defined-length AI has the wrong length (it would shift every following
+    /// element string).
+    #[error("offset {offset}: AI ({ai}) value of {found} characters, {expected} required")]
+    BadLength {
+        /// Offset of the value.
+        offset: usize,
+        /// The AI.
+        ai: &'static str,
+        /// The pre-defined length.
+        expected: usize,
+        /// The decoded length.
+        found: usize,
+    },
     /// Too many AIs or the output buffer is too small.
     #[error(transparent)]
     Gs1(#[from] Gs1Error),
@@ -220,7 +233,12 @@ pub fn to_raw(uri: &[u8], out: &mut [u8]) -> Result<usize, DlError> {
             o.push(GS)?;
         }
         o.extend(spec.ai.as_bytes())?;
+        let before = o.len();
         decode_value(value, value_at, plus_is_space, o)?;
+        let found = o.len() - before;
+        if let Some(expected) = spec.fixed_length().filter(|&n| n != found) {
+            return Err(DlError::BadLength { offset: value_at, ai: spec.ai, expected, found });
+        }
         previous_fixed = spec.fixed_length().is_some();
         Ok(())
     };

@@ -439,7 +439,8 @@ pub fn validate(raw: &[u8]) -> Result<usize, Gs1Invalid> {
 
 /// Writes the bracketed human-readable form `(00)...(10)...` of raw data. It stops silently at
 /// the first structural error (a `Display` must not fail), so check the data with
-/// [`ElementStrings`] or [`validate`] first.
+/// [`ElementStrings`] or [`validate`] first. Values outside CSET 82 (which the linter rejects)
+/// are written with `\xNN` escapes and need not parse back.
 #[derive(Debug, Clone, Copy)]
 pub struct Hri<'a>(pub &'a [u8]);
 
