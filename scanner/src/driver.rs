@@ -104,6 +104,7 @@ macro_rules! shell {
             rx: [u8; 64],
             rx_pos: usize,
             rx_len: usize,
+            quiet_ms: u64,
             kept: Option<(u8, usize)>,
             kept_buf: [u8; N],
             out: [u8; N],
@@ -124,6 +125,7 @@ macro_rules! shell {
                     rx: [0; 64],
                     rx_pos: 0,
                     rx_len: 0,
+                    quiet_ms: 0,
                     kept: None,
                     kept_buf: [0; N],
                     out: [0; N],
@@ -164,9 +166,21 @@ macro_rules! shell {
                     if self.io.read_ready().map_err(Error::Read)? {
                         self.rx_len = self.io.read(&mut self.rx)$($await)*.map_err(Error::Read)?;
                         self.rx_pos = 0;
+                        self.quiet_ms = 0;
                     } else {
                         self.delay.delay_ms(1)$($await)*;
                         self.now_ms += 1;
+                        self.quiet_ms += 1;
+                        if self.quiet_ms == self.host.config().idle_flush_ms && self.host.pending_bytes() > 0 {
+                            // A partial packet after a quiet gap will never complete (a garbage
+                            // byte read as a length): let the decoder look past it.
+                            self.host.idle();
+                        }
+                        // Packets already buffered (several from one read, or found by the
+                        // idle flush) come before the ACK deadline.
+                        if let Some(done) = self.process()$($await)*? {
+                            return Ok(Some(done));
+                        }
                         if let Some(out) = self.host.poll(self.now_ms) {
                             if let Some(HostEvent::CommandDone(r)) = out.event {
                                 return Ok(Some(r));
@@ -184,16 +198,25 @@ macro_rules! shell {
                         return Ok(None);
                     }
                 }
-                let mut input = self.rx.get(self.rx_pos..self.rx_len).unwrap_or(&[]);
-                let before = input.len();
-                let mut done = None;
-                let mut to_send = 0;
-                if let Some(out) = self.host.receive(&mut input, self.now_ms) {
-                    if let Some(send) = out.send {
-                        if let Some(dst) = self.out.get_mut(..send.len()) {
-                            dst.copy_from_slice(send);
-                            to_send = send.len();
-                        }
+                self.process()$($await)*
+            }
+
+            /// Lets the host handle buffered bytes (possibly none); sends what it answers.
+            $($async)? fn process(&mut self) -> Result<Option<Result<(), CommandError>>, Error<T::Error>> {
+                // Handle every event the host has (the decoder may hold several packets from
+                // one read); stop at a command result, the rest waits for the next call.
+                loop {
+                    let mut input = self.rx.get(self.rx_pos..self.rx_len).unwrap_or(&[]);
+                    let before = input.len();
+                    let mut done = None;
+                    let mut to_send = 0;
+                    let Some(out) = self.host.receive(&mut input, self.now_ms) else {
+                        self.rx_pos = self.rx_len;
+                        return Ok(None);
+                    };
+                    if let Some((send, dst)) = out.send.and_then(|s| Some((s, self.out.get_mut(..s.len())?))) {
+                        dst.copy_from_slice(send);
+                        to_send = send.len();
                     }
                     match out.event {
                         Some(HostEvent::CommandDone(r)) => done = Some(r),
@@ -205,12 +228,14 @@ macro_rules! shell {
                         }
                         _ => {}
                     }
+                    self.rx_pos += before - input.len();
+                    if to_send > 0 {
+                        self.write_all(to_send, None)$($await)*?;
+                    }
+                    if done.is_some() {
+                        return Ok(done);
+                    }
                 }
-                self.rx_pos += before - input.len();
-                if to_send > 0 {
-                    self.write_all(to_send, None)$($await)*?;
-                }
-                Ok(done)
             }
 
             /// Sends a command and waits for its ACK (resending as configured).

@@ -45,11 +45,21 @@ pub struct HostConfig {
     /// Hide a scan identical to the previous one seen less than this long ago (0: only engine
     /// retransmissions are hidden).
     pub dedup_window_ms: u64,
+    /// After this long without a byte, a partial packet is taken as garbage (see
+    /// [`SsiHost::idle`]); the shells apply it.
+    pub idle_flush_ms: u64,
 }
 
 impl Default for HostConfig {
     fn default() -> Self {
-        Self { ack_timeout_ms: 500, retries: 2, wakeup: false, wake_delay_ms: 20, dedup_window_ms: 0 }
+        Self {
+            ack_timeout_ms: 500,
+            retries: 2,
+            wakeup: false,
+            wake_delay_ms: 20,
+            dedup_window_ms: 0,
+            idle_flush_ms: 50,
+        }
     }
 }
 
@@ -196,6 +206,17 @@ impl<const N: usize> SsiHost<N> {
     /// write that byte, wait this long, then write the rest.
     pub fn wake_delay_ms(&self) -> Option<u64> {
         self.config.wakeup.then_some(self.config.wake_delay_ms)
+    }
+
+    /// Bytes received but not yet part of a packet.
+    pub fn pending_bytes(&self) -> usize {
+        self.decoder.pending()
+    }
+
+    /// The line has been quiet: a partial packet will never complete. The next
+    /// [`Self::receive`] (also with empty input) skips past it and finds the packets behind it.
+    pub fn idle(&mut self) {
+        self.decoder.idle();
     }
 
     /// The opcode of the command in flight, if any.

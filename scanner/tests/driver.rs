@@ -19,6 +19,8 @@ struct Engine {
     nak_next: Option<u8>,
     received: Vec<(Opcode, u8, Vec<u8>)>,
     acks_from_host: usize,
+    /// Most bytes one read returns.
+    chunk: usize,
 }
 
 impl Engine {
@@ -31,6 +33,7 @@ impl Engine {
             nak_next: None,
             received: Vec::new(),
             acks_from_host: 0,
+            chunk: 5,
         }
     }
 
@@ -48,7 +51,7 @@ impl embedded_io::ErrorType for Engine {
 impl embedded_io::Read for Engine {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
         // Deliver in small fragments, as UARTs do (§11 item 1).
-        let n = buf.len().min(self.to_host.len()).min(5);
+        let n = buf.len().min(self.to_host.len()).min(self.chunk);
         for b in buf.iter_mut().take(n) {
             *b = self.to_host.pop_front().unwrap();
         }
@@ -173,4 +176,31 @@ fn nak_and_silence_are_command_errors() {
     let (silent, delay) = s.release();
     assert_eq!(silent.0, 3, "first send and two resends");
     assert_eq!(delay.0, 300 * 1_000_000);
+}
+
+/// Noise that reads as the start of a long SSI packet arrives before the engine's ACK:
+/// the shell's idle flush finds the ACK behind it instead of timing out.
+#[test]
+fn noise_before_ack_is_flushed_after_a_quiet_gap() {
+    let mut engine = Engine::new();
+    // 0x55 reads as a length of 85 and the ACK's own length byte 0x04 as a plausible source.
+    engine.to_host.extend([0x55, 0x01]);
+    let config = HostConfig { ack_timeout_ms: 500, retries: 0, idle_flush_ms: 20, ..HostConfig::default() };
+    let mut s: SsiScanner<_, _, 64> = SsiScanner::new(engine, CountingDelay(0), config);
+    s.trigger().unwrap();
+    assert!(s.now_ms() >= 20 && s.now_ms() < 500, "{}", s.now_ms());
+}
+
+/// ACK and DECODE_DATA arrive in one read (§7 "ACK and DECODE_DATA also arrive in the same
+/// read"): the decode behind the ACK is not lost.
+#[test]
+fn ack_and_decode_in_one_read() {
+    let mut engine = Engine::new();
+    engine.chunk = 64;
+    engine.scans.push_back(b"]Q1LK1-12345670".to_vec());
+    let mut s: SsiScanner<_, _, 256> = SsiScanner::new(engine, CountingDelay(0), HostConfig::default());
+    s.trigger().unwrap();
+    let scan = s.next_scan(10).unwrap().unwrap();
+    assert_eq!((scan.data, scan.gs1), (&b"LK1-12345670"[..], None));
+    assert_eq!(scan.symbology.unwrap().to_string(), "]Q1");
 }
