@@ -1,5 +1,6 @@
-//! Thin blocking and async shells over the sans-io [`SsiHost`](crate::host::SsiHost): trigger
-//! or continuously scan an SSI engine and get [`Scan`]s.
+//! Thin blocking and async shells over the sans-io [`SsiHost`](crate::host::SsiHost) (trigger
+//! or continuously scan an SSI engine) and over the raw-mode [`LineFramer`](crate::framer::LineFramer)
+//! (`RawScanner`, for engines left in their factory "serial keyboard" mode); both yield [`Scan`]s.
 //!
 //! Both shells have the same methods: [`command`](blocking::SsiScanner::command),
 //! [`trigger`](blocking::SsiScanner::trigger), [`stop`](blocking::SsiScanner::stop),
@@ -18,8 +19,8 @@ use crate::ssi;
 pub struct Scan<'a> {
     /// The AIM identifier, when the engine sends one (provisioning turns it on).
     pub symbology: Option<SymbologyId>,
-    /// The engine's bar code type (SSI table, engine-specific, §2.4).
-    pub code_type: u8,
+    /// The engine's bar code type (SSI table, engine-specific, §2.4); `None` in raw mode.
+    pub code_type: Option<u8>,
     /// The data after the AIM identifier.
     pub data: &'a [u8],
     /// The raw GS1 element strings when the identifier says the data is GS1.
@@ -28,7 +29,7 @@ pub struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     /// Splits decode data into identifier and data.
-    pub fn from_decode(code_type: u8, bytes: &'a [u8]) -> Self {
+    pub fn from_decode(code_type: Option<u8>, bytes: &'a [u8]) -> Self {
         match aim::split(bytes) {
             Ok((id, data)) => Scan { symbology: Some(id), code_type, data, gs1: id.is_gs1().then_some(data) },
             Err(_) => Scan { symbology: None, code_type, data: bytes, gs1: None },
@@ -304,8 +305,121 @@ macro_rules! shell {
                     let _ = self.step()$($await)*?;
                 }
                 Ok(self.kept.take().map(|(code_type, len)| {
-                    Scan::from_decode(code_type, self.kept_buf.get(..len).unwrap_or(&[]))
+                    Scan::from_decode(Some(code_type), self.kept_buf.get(..len).unwrap_or(&[]))
                 }))
+            }
+        }
+    };
+}
+
+macro_rules! raw_shell {
+    ($($async:ident)?; $($await:tt)*) => {
+        /// An engine in raw ("serial keyboard") mode: lines framed by a [`LineFramer`],
+        /// repeats within the de-duplication window hidden, overflowed lines dropped.
+        #[derive(Debug)]
+        pub struct RawScanner<T, D, const N: usize = 1024> {
+            io: T,
+            delay: D,
+            framer: LineFramer<N>,
+            dedup: Dedup,
+            dedup_window_ms: u64,
+            now_ms: u64,
+            rx: [u8; 64],
+            rx_pos: usize,
+            rx_len: usize,
+            kept_buf: [u8; N],
+        }
+
+        impl<T, D, const N: usize> RawScanner<T, D, N>
+        where
+            T: Read + ReadReady,
+            D: DelayNs,
+        {
+            /// A raw-mode scanner; `dedup_window_ms` hides a repeat of the same data (0: none).
+            pub fn new(io: T, delay: D, framing: FramerConfig, dedup_window_ms: u64) -> Self {
+                Self {
+                    io,
+                    delay,
+                    framer: LineFramer::new(framing),
+                    dedup: Dedup::default(),
+                    dedup_window_ms,
+                    now_ms: 0,
+                    rx: [0; 64],
+                    rx_pos: 0,
+                    rx_len: 0,
+                    kept_buf: [0; N],
+                }
+            }
+
+            /// Gives the port and delay back.
+            pub fn release(self) -> (T, D) {
+                (self.io, self.delay)
+            }
+
+            /// Milliseconds counted by this driver's waits.
+            pub fn now_ms(&self) -> u64 {
+                self.now_ms
+            }
+
+            /// Lines dropped or cut so far ([`FramerStats`](crate::framer::FramerStats)).
+            pub fn framer_stats(&self) -> crate::framer::FramerStats {
+                self.framer.stats()
+            }
+
+            /// Keeps a framed line if it is a new scan; returns its length.
+            fn keep(&mut self, data_len: usize, end: LineEnd) -> Option<usize> {
+                if end == LineEnd::Overflow {
+                    return None;
+                }
+                let data = self.kept_buf.get(..data_len)?;
+                (!self.dedup.is_repeat(data, self.now_ms, self.dedup_window_ms)).then_some(data_len)
+            }
+
+            /// Waits up to `timeout_ms` for the next new scan; `Ok(None)` on timeout.
+            ///
+            /// # Errors
+            /// [`Error::Read`].
+            pub $($async)? fn next_scan(&mut self, timeout_ms: u64) -> Result<Option<Scan<'_>>, Error<T::Error>> {
+                let until = self.now_ms.saturating_add(timeout_ms);
+                loop {
+                    // Lines still in the read buffer first.
+                    let mut input = self.rx.get(self.rx_pos..self.rx_len).unwrap_or(&[]);
+                    let before = input.len();
+                    let mut found = None;
+                    if let Some(line) = self.framer.feed(&mut input, self.now_ms) {
+                        if let Some(dst) = self.kept_buf.get_mut(..line.data.len()) {
+                            dst.copy_from_slice(line.data);
+                            found = Some((line.data.len(), line.end));
+                        }
+                    }
+                    self.rx_pos += before - input.len();
+                    if let Some((len, end)) = found {
+                        if let Some(len) = self.keep(len, end) {
+                            return Ok(Some(Scan::from_decode(None, self.kept_buf.get(..len).unwrap_or(&[]))));
+                        }
+                        continue;
+                    }
+                    if self.io.read_ready().map_err(Error::Read)? {
+                        self.rx_len = self.io.read(&mut self.rx)$($await)*.map_err(Error::Read)?;
+                        self.rx_pos = 0;
+                        continue;
+                    }
+                    let mut gap = None;
+                    if let Some(line) = self.framer.poll(self.now_ms) {
+                        if let Some(dst) = self.kept_buf.get_mut(..line.data.len()) {
+                            dst.copy_from_slice(line.data);
+                            gap = Some((line.data.len(), line.end));
+                        }
+                    }
+                    if let Some(len) = gap.and_then(|(len, end)| self.keep(len, end)) {
+                        return Ok(Some(Scan::from_decode(None, self.kept_buf.get(..len).unwrap_or(&[]))));
+                    }
+                    if self.now_ms >= until {
+                        return Ok(None);
+                    }
+                    self.delay.delay_ms(1)$($await)*;
+                    self.now_ms += 1;
+                }
             }
         }
     };
@@ -314,12 +428,14 @@ macro_rules! shell {
 /// Blocking shell over `embedded_io::{Read, Write, ReadReady}` and `embedded_hal::delay::DelayNs`.
 pub mod blocking {
     use super::{Error, Profile, Scan, param_payload};
-    use crate::host::{CommandError, HostConfig, HostEvent, SsiHost};
+    use crate::framer::{FramerConfig, LineEnd, LineFramer};
+    use crate::host::{CommandError, Dedup, HostConfig, HostEvent, SsiHost};
     use crate::ssi::{self, Opcode};
     use embedded_hal::delay::DelayNs;
     use embedded_io::{Read, ReadReady, Write};
 
     shell!(;);
+    raw_shell!(;);
 }
 
 /// Async shell over `embedded_io_async::{Read, Write}` (+ `embedded_io::ReadReady`) and
@@ -332,11 +448,13 @@ pub mod blocking {
 #[cfg(feature = "async")]
 pub mod asynch {
     use super::{Error, Profile, Scan, param_payload};
-    use crate::host::{CommandError, HostConfig, HostEvent, SsiHost};
+    use crate::framer::{FramerConfig, LineEnd, LineFramer};
+    use crate::host::{CommandError, Dedup, HostConfig, HostEvent, SsiHost};
     use crate::ssi::{self, Opcode};
     use embedded_hal_async::delay::DelayNs;
     use embedded_io::ReadReady;
     use embedded_io_async::{Read, Write};
 
     shell!(async; .await);
+    raw_shell!(async; .await);
 }

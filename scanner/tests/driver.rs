@@ -123,7 +123,7 @@ fn provision_trigger_scan() {
     s.trigger().unwrap();
     let scan = s.next_scan(1000).unwrap().unwrap();
     assert_eq!(scan.symbology.unwrap().to_string(), "]C1");
-    assert_eq!(scan.code_type, 0x0F);
+    assert_eq!(scan.code_type, Some(0x0F));
     assert_eq!(scan.data, b"00123456789012345675\x1d10LOT");
     assert_eq!(scan.gs1, Some(&b"00123456789012345675\x1d10LOT"[..]));
     // The resent decode was ACKed but not reported again.
@@ -203,4 +203,49 @@ fn ack_and_decode_in_one_read() {
     let scan = s.next_scan(10).unwrap().unwrap();
     assert_eq!((scan.data, scan.gs1), (&b"LK1-12345670"[..], None));
     assert_eq!(scan.symbology.unwrap().to_string(), "]Q1");
+}
+
+/// A port that only delivers scripted bytes (an engine in raw mode).
+struct RawPort(VecDeque<u8>);
+
+impl embedded_io::ErrorType for RawPort {
+    type Error = std::convert::Infallible;
+}
+
+impl embedded_io::Read for RawPort {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(self.0.len()).min(4);
+        for b in buf.iter_mut().take(n) {
+            *b = self.0.pop_front().unwrap();
+        }
+        Ok(n)
+    }
+}
+
+impl embedded_io::ReadReady for RawPort {
+    fn read_ready(&mut self) -> Result<bool, Self::Error> {
+        Ok(!self.0.is_empty())
+    }
+}
+
+#[test]
+fn raw_mode_scans_dedup_overflow_and_idle_gap() {
+    use scanner::driver::blocking::RawScanner;
+    use scanner::framer::{FramerConfig, Terminator};
+
+    // Continuous mode re-reads the same label (§11 item 6); a too-long line; a last scan with
+    // no terminator (§7), ended by the idle gap.
+    let mut bytes = b"]C100123456789012345675\r]C100123456789012345675\r".to_vec();
+    bytes.extend(vec![b'X'; 40]);
+    bytes.extend(b"\r]Q1PICKUP:AB12CD");
+    let framing = FramerConfig::new(Terminator::Cr).with_idle_gap(50);
+    let mut s: RawScanner<_, _, 32> = RawScanner::new(RawPort(bytes.into()), CountingDelay(0), framing, 1000);
+    let scan = s.next_scan(10).unwrap().unwrap();
+    assert_eq!(scan.gs1, Some(&b"00123456789012345675"[..]));
+    assert_eq!(scan.code_type, None);
+    let scan = s.next_scan(100).unwrap().unwrap();
+    assert_eq!(scan.data, b"PICKUP:AB12CD");
+    assert!(s.now_ms() >= 50, "ended by the idle gap, not a terminator");
+    assert_eq!(s.next_scan(100).unwrap(), None);
+    assert_eq!(s.framer_stats().overflows, 1);
 }

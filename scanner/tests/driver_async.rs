@@ -96,7 +96,7 @@ fn async_trigger_scan_stop() {
     block_on(async {
         s.trigger().await.unwrap();
         let scan = s.next_scan(100).await.unwrap().unwrap();
-        assert_eq!((scan.code_type, scan.data, scan.symbology), (0x03, &b"US"[..], None));
+        assert_eq!((scan.code_type, scan.data, scan.symbology), (Some(0x03), &b"US"[..], None));
         assert_eq!(s.next_scan(20).await.unwrap(), None);
         s.stop().await.unwrap();
     });
