@@ -1,3 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
+
+pub mod aim;
+pub mod driver;
+pub mod framer;
+pub mod grow;
+pub mod gs1;
+pub mod host;
+pub mod menu;
+pub mod payload;
+pub mod pickup;
+pub mod ssi;
+pub mod stream;
