@@ -3,5 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod board;
+pub mod compartment;
 #[cfg(feature = "sim")]
 pub mod sim;
