@@ -242,3 +242,156 @@ pub fn check_step<const N: usize>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each invariant broken on purpose, and caught.
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+    use super::*;
+    use crate::compartment::{
+        Assignment, CompartmentSpec, Config, Direction, Door, Ms, Parcel, ParcelId, PendingOpen, ReopenWindow, Size,
+        TxnId,
+    };
+
+    const P: Parcel = Parcel { id: ParcelId(1), direction: Direction::Inbound };
+
+    fn held(now: Ms) -> Assignment {
+        let window = Config::default().pickup_window_ms;
+        Assignment { parcel: P, deposited_at: now, deadline: now + window, paused: 0 }
+    }
+
+    /// A consistent locker: compartment 0 holds P, compartment 1 is free and read closed.
+    fn good() -> Locker<2> {
+        let spec = CompartmentSpec { size: Size::S, presence_sensor: false };
+        let mut l = Locker::new(Config::default(), [spec; 2]);
+        l.now = 1_000;
+        for c in &mut l.compartments {
+            c.observed.door = Door::Closed;
+        }
+        l.compartments[0].state = State::Occupied { held: held(1_000) };
+        check_invariants(&l).unwrap();
+        l
+    }
+
+    fn broken(l: &Locker<2>) -> Invariant {
+        check_invariants(l).unwrap_err().invariant
+    }
+
+    fn step_broken(b: &Locker<2>, a: &Locker<2>, e: Option<&Event>, acts: &[(usize, Action)]) -> Invariant {
+        check_step(b, a, e, acts).unwrap_err().invariant
+    }
+
+    #[test]
+    fn i1_same_parcel_in_two_compartments() {
+        let mut l = good();
+        l.compartments[1].state = State::Occupied { held: held(1_000) };
+        assert_eq!(broken(&l), Invariant::I1);
+    }
+
+    #[test]
+    fn i2_open_in_progress_in_a_forbidding_state_or_unrecorded() {
+        let mut l = good();
+        let pending =
+            PendingOpen { txn: TxnId(5), purpose: Purpose::Pickup, attempt: 1, acked: false, deadline: 2_000 };
+        l.compartments[1].pending = Some(pending);
+        assert_eq!(broken(&l), Invariant::I2, "pickup of a vacant compartment");
+        let mut l = good();
+        l.compartments[0].pending = Some(pending);
+        assert_eq!(broken(&l), Invariant::I2, "transaction not recorded");
+    }
+
+    #[test]
+    fn i2_pulse_without_open_too_long_or_twice() {
+        let b = good();
+        let pulse = Action::Pulse { txn: TxnId(5), attempt: 1, ms: 200 };
+        assert_eq!(step_broken(&b, &b, None, &[(0, pulse)]), Invariant::I2);
+        let mut a = good();
+        a.compartments[0].pending =
+            Some(PendingOpen { txn: TxnId(5), purpose: Purpose::Pickup, attempt: 1, acked: false, deadline: 2_000 });
+        a.compartments[0].recent[0] = Some(TxnId(5));
+        check_step(&b, &a, None, &[(0, pulse)]).unwrap();
+        let long = Action::Pulse { txn: TxnId(5), attempt: 1, ms: 10_000 };
+        assert_eq!(step_broken(&b, &a, None, &[(0, long)]), Invariant::I2);
+        let mut b2 = good();
+        b2.compartments[0].recent[0] = Some(TxnId(5));
+        assert_eq!(step_broken(&b2, &a, None, &[(0, pulse)]), Invariant::I2, "replayed txn");
+        assert_eq!(
+            step_broken(&b, &a, Some(&Event::Boot { down_since: 0 }), &[(0, pulse)]),
+            Invariant::I5,
+            "pulse on boot"
+        );
+    }
+
+    #[test]
+    fn i3_timer_frees_an_occupied_compartment() {
+        let b = good();
+        let mut a = good();
+        a.compartments[0].state = State::Vacant;
+        assert_eq!(step_broken(&b, &a, Some(&Event::Tick), &[]), Invariant::I3);
+        check_step(&b, &a, Some(&Event::OperatorClear { keep_parcel: false }), &[]).unwrap();
+    }
+
+    #[test]
+    fn i4_open_door_without_alarm_or_alarm_without_open_door() {
+        let mut l = good();
+        l.compartments[1].observed.door = Door::Open;
+        assert_eq!(broken(&l), Invariant::I4);
+        let mut l = good();
+        l.compartments[1].alarms = Alarm::DoorAjar.bit();
+        assert_eq!(broken(&l), Invariant::I4);
+    }
+
+    #[test]
+    fn i5_reading_kept_or_service_while_offline() {
+        let mut l = good();
+        l.compartments[1].observed.link = Link::Offline;
+        assert_eq!(broken(&l), Invariant::I5, "door reading kept");
+        let mut l = good();
+        l.compartments[1].observed = crate::compartment::Observed::unknown(Link::Offline);
+        assert_eq!(broken(&l), Invariant::I5, "Vacant while offline");
+        let mut l = good();
+        l.compartments[1].observed.door = Door::Unknown;
+        l.compartments[1].state = State::Reserved { parcel: Parcel { id: ParcelId(2), ..P }, expiry: 9_000 };
+        assert_eq!(broken(&l), Invariant::I5, "reserved while unread");
+    }
+
+    #[test]
+    fn i6_short_or_shrinking_deadline() {
+        let mut l = good();
+        let mut h = held(1_000);
+        h.deadline -= 1;
+        l.compartments[0].state = State::Occupied { held: h };
+        assert_eq!(broken(&l), Invariant::I6);
+        let b = good();
+        let mut a = good();
+        let mut h = held(1_000);
+        h.deposited_at -= 10;
+        h.deadline -= 10;
+        a.compartments[0].state = State::Occupied { held: h };
+        assert_eq!(step_broken(&b, &a, None, &[]), Invariant::I6);
+    }
+
+    #[test]
+    fn i7_reopen_window_in_use_or_too_long() {
+        let mut l = good();
+        l.compartments[0].reopen = Some(ReopenWindow { held: held(0), from: 1_000, until: 2_000 });
+        assert_eq!(broken(&l), Invariant::I7, "window on an occupied compartment");
+        let mut l = good();
+        let long = Config::default().reopen_window_ms + 2_000;
+        l.compartments[1].reopen = Some(ReopenWindow { held: held(0), from: 1_000, until: long });
+        assert_eq!(broken(&l), Invariant::I7, "window too long");
+    }
+
+    #[test]
+    fn i8_bill_differs_from_the_fee_function() {
+        let mut b = good();
+        b.compartments[0].state = State::PickupOpen { txn: TxnId(5), held: held(1_000) };
+        b.compartments[0].observed.door = Door::Open;
+        let mut a = good();
+        a.compartments[0].state = State::Vacant;
+        let bill = |amount| [(0, Action::Bill { parcel: P.id, amount })];
+        check_step(&b, &a, Some(&Event::Door(Door::Closed)), &bill(0)).unwrap();
+        assert_eq!(step_broken(&b, &a, Some(&Event::Door(Door::Closed)), &bill(1)), Invariant::I8);
+    }
+}
