@@ -25,7 +25,7 @@ proptest! {
         let mut l = ready2();
         // `checked` panics with the step, states and actions on the first violation.
         for s in steps {
-            checked(&mut l, s);
+            let _ = checked(&mut l, s);
         }
     }
 
