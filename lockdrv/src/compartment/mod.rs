@@ -32,6 +32,7 @@
 
 pub mod action;
 pub mod config;
+pub mod credentials;
 pub mod event;
 pub mod fees;
 pub mod invariants;
@@ -44,6 +45,7 @@ pub mod types;
 
 pub use action::{Action, ActionSink, Alarm, Discard, Notice, Report};
 pub use config::Config;
+pub use credentials::{AttemptPolicy, Credential, CredentialError, Credentials, Grant, pickup_with_code};
 pub use event::Event;
 pub use fees::{FeeSchedule, fee};
 pub use invariants::{Invariant, Violation, check_invariants, check_step};
