@@ -357,3 +357,27 @@ fn reservation_expiry_is_an_explicit_deadline() {
     assert_eq!(kind(&l, 0), StateKind::Vacant);
     assert!(acts.contains(&(0, Action::Notify(Notice::ReservationLost(P1.id)))));
 }
+
+/// Found by the table generator: extending the deadline of an expired parcel while the
+/// courier's retrieval pulse was pending made it Occupied with a retrieval in flight (I2).
+#[test]
+fn no_state_change_under_an_open_in_progress() {
+    let mut l = with_p1();
+    run(&mut l, &[Step::Wait(Config::default().pickup_window_ms), Step::Retrieve(P1)]);
+    assert_eq!(checked(&mut l, ev(0, Event::ExtendDeadline(3_600_000))).1, Err(Refusal::Busy));
+    assert_eq!(checked(&mut l, ev(0, Event::OperatorClear { keep_parcel: false })).1, Err(Refusal::Busy));
+    let mut l = with_p1();
+    let detect = Config::default().open_detect_ms;
+    let mut steps = vec![Step::Pickup(P1)];
+    for _ in 0..Config::default().max_open_attempts {
+        steps.extend([Step::Ack(0), Step::Wait(detect)]);
+    }
+    steps.push(Step::Pickup(P1));
+    run(&mut l, &steps);
+    assert_eq!(kind(&l, 0), StateKind::Faulted);
+    assert_eq!(
+        checked(&mut l, ev(0, Event::OperatorClear { keep_parcel: false })).1,
+        Err(Refusal::Busy),
+        "a pickup retry is in flight on the jammed compartment"
+    );
+}

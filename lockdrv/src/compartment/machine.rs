@@ -360,6 +360,10 @@ impl Compartment {
             }
             Event::OperatorClear { keep_parcel } => {
                 self.online()?;
+                if self.pending.is_some() {
+                    // Changing the state under an open in progress could strand it (I2).
+                    return Err(Refusal::Busy);
+                }
                 let fault_alarms = [Alarm::Tamper, Alarm::Jammed, Alarm::SensorFault];
                 let (held, down) = match self.state {
                     State::NeedsInspection { held } => (held, 0),
@@ -387,6 +391,7 @@ impl Compartment {
                 Ok(())
             }
             Event::ExtendDeadline(by) => match self.state {
+                _ if self.pending.is_some() => Err(Refusal::Busy),
                 State::Occupied { held } | State::Expired { held } => {
                     let mut h = held;
                     h.deadline = h.deadline.saturating_add(by);
