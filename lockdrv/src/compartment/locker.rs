@@ -23,6 +23,7 @@ pub struct CompartmentSpec {
 
 /// Which compartments an operator's remote open targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RemoteTarget {
     /// One compartment by index.
     One(usize),

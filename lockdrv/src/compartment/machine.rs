@@ -52,7 +52,7 @@ enum UserReport {
 }
 
 /// One compartment's complete state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Compartment {
     pub(crate) size: Size,
@@ -685,16 +685,25 @@ impl Compartment {
         }
     }
 
-    /// First door reading "closed" after a boot or a board loss.
+    /// First door reading "closed" after a boot or a board loss: the books meet the sensors, and
+    /// conflicting evidence goes to inspection.
     fn reconcile(&mut self, now: Ms, out: &mut impl FnMut(Action)) {
-        if let State::Faulted { reason: FaultReason::BoardOffline, held, since } = self.state {
-            let seen = if self.presence_sensor { self.observed.presence } else { Presence::Unknown };
-            match (held, seen) {
+        let seen = if self.presence_sensor { self.observed.presence } else { Presence::Unknown };
+        match (self.state, seen) {
+            (State::Faulted { reason: FaultReason::BoardOffline, held, since }, _) => match (held, seen) {
                 (Some(h), Presence::Empty) => self.inspect(Some(h), out),
                 (None, Presence::Occupied) => self.inspect(None, out),
                 (Some(h), _) => self.state = settle(extend(h, now.saturating_sub(since)), now, out),
                 (None, _) => self.state = State::Vacant,
+            },
+            (State::Occupied { held } | State::Expired { held }, Presence::Empty) => {
+                self.inspect(Some(held), out);
             }
+            (State::Vacant | State::Reserved { .. }, Presence::Occupied) => {
+                self.lose_reservation(out);
+                self.inspect(None, out);
+            }
+            _ => {}
         }
     }
 
