@@ -381,3 +381,51 @@ fn no_state_change_under_an_open_in_progress() {
         "a pickup retry is in flight on the jammed compartment"
     );
 }
+
+/// Found by the fuzz target: an event for one compartment at a later time must fire the other
+/// compartments' deadlines too (here the door-ajar alarm of compartment 0, I4).
+#[test]
+fn an_event_anywhere_fires_every_due_deadline() {
+    let mut l = with_p1();
+    run(&mut l, &[Step::Pickup(P1), ev(0, Event::Door(Door::Open))]);
+    let later = l.compartments()[0].ajar_deadline().unwrap() + 1;
+    let mut acts = Vec::new();
+    l.handle(later, 1, Event::Lock(Lock::Locked), &mut |i: usize, a: Action| acts.push((i, a))).unwrap();
+    assert!(acts.contains(&(0, Action::RaiseAlarm(Alarm::DoorAjar))), "{acts:?}");
+    check_invariants(&l).unwrap();
+}
+
+/// Found by the fuzz target: a door reading turning Unknown during an open window leaves the
+/// outcome unknown: inspection, not a window with an unseen door (I4).
+#[test]
+fn door_reading_lost_during_a_window_needs_inspection() {
+    let mut l = with_p1();
+    run(&mut l, &[Step::Pickup(P1), ev(0, Event::Door(Door::Open)), ev(0, Event::Door(Door::Unknown))]);
+    assert_eq!(kind(&l, 0), StateKind::NeedsInspection);
+    assert_eq!(l.compartments()[0].state().held().map(|h| h.parcel), Some(P1));
+}
+
+/// Found by the fuzz target: a reservation kept through a pending deposit while the door
+/// reading was lost must lapse when that open ends without the door seen (I5).
+#[test]
+fn reservation_with_an_unread_door_lapses_when_its_open_ends() {
+    let mut l = ready2();
+    run(&mut l, &[Step::DropOff(Size::S, P1), ev(0, Event::Door(Door::Unknown))]);
+    assert_eq!(kind(&l, 0), StateKind::Reserved, "kept while its open is in flight");
+    let acts = run(&mut l, &[Step::Wait(Config::default().open_detect_ms)]);
+    assert_eq!(kind(&l, 0), StateKind::Vacant);
+    assert!(acts.contains(&(0, Action::Notify(Notice::ReservationLost(P1.id)))));
+}
+
+/// Found by the fuzz target: a door reading that arrives after the open-detection deadline
+/// is evidence of the open; it must not be preceded by a retry pulse.
+#[test]
+fn late_door_reading_ends_the_open_without_a_retry() {
+    let mut l = with_p1();
+    run(&mut l, &[Step::Pickup(P1), Step::Ack(0)]);
+    let late = l.compartments()[0].pending().unwrap().deadline + 5;
+    let mut acts = Vec::new();
+    l.handle(late, 0, Event::Door(Door::Open), &mut |i: usize, a: Action| acts.push((i, a))).unwrap();
+    assert!(!acts.iter().any(|(_, a)| matches!(a, Action::Pulse { .. })), "{acts:?}");
+    assert_eq!(kind(&l, 0), StateKind::PickupOpen);
+}

@@ -142,7 +142,15 @@ impl<const N: usize> Locker<N> {
         if matches!(event, Event::Reserve { .. } | Event::Open { .. }) {
             return Err(Refusal::CabinetOnly);
         }
+        if index >= N {
+            return Err(Refusal::NoSuchCompartment);
+        }
         self.advance(now);
+        // Time moved for every compartment: their deadlines fire too (the target's fire inside
+        // its own `handle`, after the outputs went off for a boot or a board loss).
+        for i in (0..N).filter(|i| *i != index) {
+            let _ = self.apply(i, Event::Tick, sink);
+        }
         self.apply(index, event, sink)
     }
 

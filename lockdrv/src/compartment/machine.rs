@@ -208,9 +208,10 @@ impl Compartment {
         event: Event,
         out: &mut impl FnMut(Action),
     ) -> Result<(), Refusal> {
-        if matches!(event, Event::Boot { .. } | Event::BoardOffline) {
+        if matches!(event, Event::Boot { .. } | Event::BoardOffline | Event::Door(_)) {
             // Outputs go off first: a retry that fell due while the power was off (or the board
-            // unreachable) must not fire as a replay (F9, F14).
+            // unreachable) must not fire as a replay (F9, F14). A door reading is evidence of
+            // what already happened: a door seen open ends its open before a retry could fire.
             let r = self.apply(config, now, event, out);
             self.fire_timers(config, now, out);
             return r;
@@ -515,7 +516,8 @@ impl Compartment {
         }
         if self.pending.is_none() {
             match self.state {
-                State::Reserved { parcel, expiry } if expiry <= now => {
+                State::Reserved { parcel, expiry } if expiry <= now || self.observed.door == Door::Unknown => {
+                    // Lapsed, or its open ended while the door could not be read (I5).
                     self.state = State::Vacant;
                     out(Action::Notify(Notice::ReservationLost(parcel.id)));
                 }
@@ -561,6 +563,7 @@ impl Compartment {
             Door::Unknown => {
                 self.ajar_deadline = None;
                 self.clear(Alarm::DoorAjar, out);
+                self.window_lost(config, now, out);
                 if matches!(self.state, State::Reserved { .. }) && self.pending.is_none() {
                     // Nothing stays assigned to a compartment nobody can see (I5).
                     self.lose_reservation(out);
@@ -734,6 +737,14 @@ impl Compartment {
         self.ajar_deadline = None;
         self.clear(Alarm::DoorAjar, out);
         self.reopen = None;
+        self.declared = None;
+        self.user_report = None;
+        self.reopened = false;
+        self.window_lost(config, now, out);
+    }
+
+    /// The door of an open window can no longer be seen: its outcome is unknown (F5).
+    fn window_lost(&mut self, config: &Config, now: Ms, out: &mut impl FnMut(Action)) {
         self.declared = None;
         self.user_report = None;
         self.reopened = false;

@@ -28,6 +28,9 @@
 //! courier drop-off, recipient pickup, courier retrieval of expired parcels, reverse logistics
 //! and the operator's remote open.
 //!
+//! Around it: [`credentials`] (salted, scoped, single-use codes with lockouts), [`fees`] (the
+//! pure fee function), [`persist`] (journal, snapshot, restore after a power cut).
+//!
 //! The generated transition table and diagram are in `lockdrv/COMPARTMENT.md`.
 
 pub mod action;
