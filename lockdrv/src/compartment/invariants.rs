@@ -174,8 +174,11 @@ pub fn check_step<const N: usize>(
                     if ms > config.pulse_max_ms {
                         return fail(Invariant::I2, i, "pulse longer than the maximum");
                     }
-                    if matches!(event, Some(Event::Boot { .. } | Event::BoardOffline)) {
-                        return fail(Invariant::I5, i, "pulse on boot or board loss (replay)");
+                    if matches!(event, Some(Event::Boot { .. })) {
+                        return fail(Invariant::I5, i, "pulse on boot (replay)");
+                    }
+                    if a.observed().link == Link::Offline {
+                        return fail(Invariant::I5, i, "pulse to an offline board");
                     }
                     match a.pending() {
                         Some(p) if p.txn == txn && p.attempt == attempt => {}

@@ -132,14 +132,14 @@ impl<const N: usize> Locker<N> {
     /// Feeds a hardware, user or operator event to one compartment. Reservations and opens go
     /// through [`Locker::reserve`], [`Locker::deposit`], [`Locker::pickup`], [`Locker::retrieve`],
     /// [`Locker::reopen`] and [`Locker::remote_open`] instead, so that allocation, roles and rate
-    /// limits cannot be bypassed.
+    /// limits cannot be bypassed, and `Boot` through [`Locker::boot`].
     ///
     /// # Errors
     ///
-    /// [`Refusal::CabinetOnly`] for `Reserve` and `Open`, [`Refusal::NoSuchCompartment`], or the
-    /// compartment's own refusal.
+    /// [`Refusal::CabinetOnly`] for `Reserve` and `Open`, and for `Boot` (the whole controller
+    /// boots: [`Locker::boot`]), [`Refusal::NoSuchCompartment`], or the compartment's own refusal.
     pub fn handle(&mut self, now: Ms, index: usize, event: Event, sink: &mut impl ActionSink) -> Result<(), Refusal> {
-        if matches!(event, Event::Reserve { .. } | Event::Open { .. }) {
+        if matches!(event, Event::Reserve { .. } | Event::Open { .. } | Event::Boot { .. }) {
             return Err(Refusal::CabinetOnly);
         }
         if index >= N {
