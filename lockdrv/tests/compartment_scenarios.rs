@@ -429,3 +429,37 @@ fn late_door_reading_ends_the_open_without_a_retry() {
     assert!(!acts.iter().any(|(_, a)| matches!(a, Action::Pulse { .. })), "{acts:?}");
     assert_eq!(kind(&l, 0), StateKind::PickupOpen);
 }
+
+/// Found by the fuzz target: a re-open started just before its window closes keeps the window
+/// until that open ends (its pulse must stay authorised, I2), and no longer.
+#[test]
+fn reopen_started_in_the_window_survives_its_end() {
+    let mut l = with_p1();
+    run(
+        &mut l,
+        &[
+            Step::Pickup(P1),
+            ev(0, Event::Door(Door::Open)),
+            ev(0, Event::Presence(Presence::Empty)),
+            ev(0, Event::Door(Door::Closed)),
+        ],
+    );
+    let window = Config::default().reopen_window_ms;
+    run(&mut l, &[Step::Wait(window - 1), Step::Reopen(P1), Step::Wait(2)]);
+    assert!(l.compartments()[0].pending().is_some());
+    run(&mut l, &[ev(0, Event::Door(Door::Open))]);
+    assert_eq!(kind(&l, 0), StateKind::PickupOpen);
+    // Unopened, the window goes with the lapsed open.
+    let mut l = with_p1();
+    run(
+        &mut l,
+        &[
+            Step::Pickup(P1),
+            ev(0, Event::Door(Door::Open)),
+            ev(0, Event::Presence(Presence::Empty)),
+            ev(0, Event::Door(Door::Closed)),
+        ],
+    );
+    run(&mut l, &[Step::Wait(window - 1), Step::Reopen(P1), Step::Wait(Config::default().open_detect_ms)]);
+    assert!(l.compartments()[0].reopen_window().is_none());
+}

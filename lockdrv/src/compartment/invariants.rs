@@ -138,7 +138,8 @@ pub fn check_invariants<const N: usize>(locker: &Locker<N>) -> Result<(), Violat
             if !matches!(state, State::Vacant) {
                 return fail(Invariant::I7, i, "re-open window on a compartment in use");
             }
-            if r.until.saturating_sub(r.from) > config.reopen_window_ms || r.until <= now {
+            let reopening = c.pending().is_some_and(|p| p.purpose == Purpose::Reopen);
+            if r.until.saturating_sub(r.from) > config.reopen_window_ms || (r.until <= now && !reopening) {
                 return fail(Invariant::I7, i, "re-open window too long or lapsed");
             }
         }

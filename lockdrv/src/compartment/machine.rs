@@ -538,7 +538,9 @@ impl Compartment {
         }
         if let Some(r) = self.reopen
             && r.until <= now
+            && !self.pending.is_some_and(|p| p.purpose == Purpose::Reopen)
         {
+            // A re-open started inside the window keeps it until that open ends.
             self.reopen = None;
         }
     }
