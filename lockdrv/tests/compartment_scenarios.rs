@@ -463,3 +463,23 @@ fn reopen_started_in_the_window_survives_its_end() {
     run(&mut l, &[Step::Wait(window - 1), Step::Reopen(P1), Step::Wait(Config::default().open_detect_ms)]);
     assert!(l.compartments()[0].reopen_window().is_none());
 }
+
+/// Found by the fuzz target: "still there" during a re-open in flight must wait for the door
+/// (the re-open's pulse stays authorised, I2).
+#[test]
+fn still_there_during_a_reopen_in_flight_is_busy() {
+    let mut l = with_p1();
+    run(
+        &mut l,
+        &[
+            Step::Pickup(P1),
+            ev(0, Event::Door(Door::Open)),
+            ev(0, Event::Presence(Presence::Empty)),
+            ev(0, Event::Door(Door::Closed)),
+            Step::Reopen(P1),
+        ],
+    );
+    assert_eq!(checked(&mut l, ev(0, Event::ReportStillThere)).1, Err(Refusal::Busy));
+    run(&mut l, &[ev(0, Event::Door(Door::Open)), ev(0, Event::ReportStillThere), ev(0, Event::Door(Door::Closed))]);
+    assert_eq!(kind(&l, 0), StateKind::NeedsInspection);
+}

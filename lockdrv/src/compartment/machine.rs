@@ -298,6 +298,7 @@ impl Compartment {
                     out(Action::Report(Report::ReportedStillThere(held.parcel.id)));
                     Ok(())
                 }
+                (State::Vacant, Some(_)) if self.pending.is_some() => Err(Refusal::Busy),
                 (State::Vacant, Some(r)) => {
                     self.reopen = None;
                     out(Action::Report(Report::ReportedStillThere(r.held.parcel.id)));
