@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod board;
+pub mod compartment;
 pub mod master;
 #[cfg(feature = "sim")]
 pub mod sim;
