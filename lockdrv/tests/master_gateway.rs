@@ -3,30 +3,18 @@
 #![cfg(all(feature = "tokio", feature = "sim"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod sim_common;
+
+use sim_common::serve;
+
 use std::cell::RefCell;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
 use lockdrv::master::gateway::{self, GatewayError};
 use lockdrv::master::{Error, UnlockOutcome};
-use lockdrv::sim::{Bus, BusConfig, PtyServer, SimDialect};
+use lockdrv::sim::SimDialect;
 use lockproto::Lock;
 use lockproto::dialect::kerong_cu12::KerongCu12;
-
-fn serve(dialect: SimDialect, count: usize) -> (String, Arc<AtomicBool>, std::thread::JoinHandle<()>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    let flag = stop.clone();
-    let handle = std::thread::spawn(move || {
-        let bus = Bus::with_boards(dialect, count, BusConfig::for_dialect(dialect));
-        let mut server = PtyServer::new(bus).unwrap();
-        tx.send(server.path().to_string()).unwrap();
-        server.run(Some(Duration::from_secs(60)), &flag).unwrap();
-    });
-    (rx.recv().unwrap(), stop, handle)
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn handles_share_one_bus_task_and_an_unlock_goes_first() {

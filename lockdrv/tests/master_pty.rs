@@ -4,31 +4,20 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+mod sim_common;
+
+use sim_common::serve;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use lockdrv::master::blocking::BusMaster;
 use lockdrv::master::serial::{SerialPortIo, StdDelay};
 use lockdrv::master::{StdClock, UnlockOutcome};
-use lockdrv::sim::{Bus, BusConfig, PtyServer, SimDialect};
+use lockdrv::sim::SimDialect;
 use lockproto::Lock;
 use lockproto::dialect::kerong_cu12::KerongCu12;
 use lockproto::native::{EventKind, Native};
-
-fn serve(dialect: SimDialect, count: usize) -> (String, Arc<AtomicBool>, std::thread::JoinHandle<()>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    let flag = stop.clone();
-    let handle = std::thread::spawn(move || {
-        let bus = Bus::with_boards(dialect, count, BusConfig::for_dialect(dialect));
-        let mut server = PtyServer::new(bus).unwrap();
-        tx.send(server.path().to_string()).unwrap();
-        server.run(Some(Duration::from_secs(60)), &flag).unwrap();
-    });
-    (rx.recv().unwrap(), stop, handle)
-}
 
 #[test]
 fn cu12_status_unlock_and_broadcast_through_a_pty() {

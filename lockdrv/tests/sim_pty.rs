@@ -3,29 +3,17 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+mod sim_common;
+
+use sim_common::serve;
+
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use lockdrv::sim::{Bus, BusConfig, PtyServer, SimDialect};
+use lockdrv::sim::SimDialect;
 use lockproto::dialect::kerong_cu12::{Cu12Reply, Cu12Request, KerongCu12};
 use lockproto::native::{Native, NativeReply, NativeRequest};
 use lockproto::{Dialect, Lock};
-
-/// Serves `count` boards of `dialect` on a PTY in a thread; returns the path and the stop flag.
-fn serve(dialect: SimDialect, count: usize) -> (String, Arc<AtomicBool>, std::thread::JoinHandle<()>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    let flag = stop.clone();
-    let handle = std::thread::spawn(move || {
-        let bus = Bus::with_boards(dialect, count, BusConfig::for_dialect(dialect));
-        let mut server = PtyServer::new(bus).unwrap();
-        tx.send(server.path().to_string()).unwrap();
-        server.run(Some(Duration::from_secs(30)), &flag).unwrap();
-    });
-    (rx.recv().unwrap(), stop, handle)
-}
 
 /// Sends a frame and reads until `done` says the bytes form a reply (or 3 s pass).
 fn exchange(port: &mut dyn serialport::SerialPort, frame: &[u8], done: impl Fn(&[u8]) -> bool) -> Vec<u8> {

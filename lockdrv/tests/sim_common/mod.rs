@@ -2,7 +2,12 @@
 //! simulated bus, collect and decode replies until the timeout.
 #![allow(dead_code)]
 
-use lockdrv::sim::Bus;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use lockdrv::sim::{Bus, BusConfig, PtyServer, SimDialect};
 use lockproto::stream::{Direction, Event, Message, StreamDecoder};
 use lockproto::{Command, Dialect, ReplyExpectation, Response};
 
@@ -41,4 +46,19 @@ pub fn transact<D: Dialect + Clone>(bus: &Bus, dialect: &D, request: &D::Request
 pub fn ask<D: Dialect + Clone>(bus: &Bus, dialect: &D, board: u8, command: Command, timeout_us: u64) -> Vec<Response> {
     let request = dialect.request(board, &command).unwrap();
     transact(bus, dialect, &request, timeout_us).iter().filter_map(|r| dialect.response(r)).map(|(_, r)| r).collect()
+}
+
+/// Serves `count` boards of `dialect` on a kernel PTY in a thread for at most a minute; returns
+/// the slave path, the stop flag and the thread.
+pub fn serve(dialect: SimDialect, count: usize) -> (String, Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let flag = stop.clone();
+    let handle = std::thread::spawn(move || {
+        let bus = Bus::with_boards(dialect, count, BusConfig::for_dialect(dialect));
+        let mut server = PtyServer::new(bus).unwrap();
+        tx.send(server.path().to_string()).unwrap();
+        server.run(Some(Duration::from_secs(60)), &flag).unwrap();
+    });
+    (rx.recv().unwrap(), stop, handle)
 }
