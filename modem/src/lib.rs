@@ -9,6 +9,8 @@ pub mod params;
 pub mod response;
 pub mod result;
 pub mod router;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use command::{Command, Form};
 pub use error::{ParseError, RouterError};
