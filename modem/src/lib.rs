@@ -2,7 +2,9 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod blocking;
 pub mod command;
+pub mod engine;
 pub mod error;
 pub mod framer;
 pub mod params;

@@ -535,3 +535,15 @@ impl embedded_io::Write for Sim {
         Ok(())
     }
 }
+
+impl crate::blocking::Clock for SimClock {
+    fn now_ms(&mut self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl embedded_hal::delay::DelayNs for SimClock {
+    fn delay_ns(&mut self, ns: u32) {
+        self.advance(u64::from(ns).div_ceil(1_000_000));
+    }
+}
