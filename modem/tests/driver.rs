@@ -128,3 +128,40 @@ fn late_reply_is_drained_and_not_given_to_the_next_command() {
     assert_eq!(m.signal().unwrap().rssi, 3);
     assert!(urcs(&mut m).is_empty(), "the late reply is not a URC either");
 }
+
+#[test]
+fn bring_up_finds_a_module_that_is_already_on() {
+    let clock = SimClock::new();
+    let mut sim = Sim::new(clock.clone());
+    // The banner was sent long before the driver started and nobody read it.
+    clock.advance(60_000);
+    let mut buf = [0u8; 256];
+    while embedded_io::ReadReady::read_ready(&mut sim).unwrap() {
+        embedded_io::Read::read(&mut sim, &mut buf).unwrap();
+    }
+    let mut m = Modem::new(sim, clock.clone(), clock.clone());
+    m.bring_up(1_000).unwrap();
+    assert_eq!(m.boot_urcs(), 0);
+    assert!(clock.now_ms() >= 61_000, "waited for the banner first");
+}
+
+#[test]
+fn many_seeds_awkward_urcs_and_replies() {
+    // Seeded splits (1..=8-byte reads) with URCs around every reply: replies are always right
+    // and every URC is delivered once, in order.
+    for seed in 1..=64u64 {
+        let (mut m, clock) = driver(Split::Seeded(seed), SimCard::Ready);
+        m.bring_up(10_000).unwrap();
+        settle(&mut m, &clock);
+        let mut want = Vec::new();
+        for (i, moment) in [Moment::BeforeEcho, Moment::BetweenLines, Moment::AfterFinal].into_iter().enumerate() {
+            let urc = format!("+QIURC: \"closed\",{i}").into_bytes();
+            m.uart_mut().inject_urc(moment, &urc);
+            want.push(urc);
+            assert_eq!(m.imei().unwrap().as_str(), "867698041234567", "seed {seed}");
+            assert_eq!(m.signal().unwrap().rssi, 20, "seed {seed}");
+        }
+        clock.advance(50);
+        assert_eq!(urcs(&mut m), want, "seed {seed}");
+    }
+}
