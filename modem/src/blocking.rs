@@ -122,7 +122,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         Ok(())
     }
 
-    /// Sends one command and waits for its outcome (deadline from reference §2.13).
+    /// Sends one command and waits for its outcome (deadline from reference §2.13). Commands
+    /// that need a data prompt (`AT+CMGS`, `AT+QISEND`) are not supported here yet: they would
+    /// time out waiting for the data.
     ///
     /// # Errors
     ///
