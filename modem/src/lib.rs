@@ -2,13 +2,17 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod blocking;
 pub mod command;
+pub mod engine;
 pub mod error;
 pub mod framer;
 pub mod params;
 pub mod response;
 pub mod result;
 pub mod router;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use command::{Command, Form};
 pub use error::{ParseError, RouterError};

@@ -1,0 +1,549 @@
+//! A scriptable, deterministic modem simulator (feature `sim`, host only).
+//!
+//! [`Sim`] speaks Quectel-style replies to the commands of bring-up and registration
+//! (reference §2.2-§2.5): `AT`, `ATE0`/`ATE1`, `AT+CMEE=<n>`, `AT+CPIN?`, `AT+CSQ`,
+//! `AT+CREG?`/`AT+CEREG?` (and `=<n>`), `AT+COPS?`, `AT+CGSN`, `AT+QCCID`/`AT+CCID`. Anything
+//! else is answered `ERROR`. It boots with `RDY`, `+CFUN: 1`, `+CPIN: READY`, `APP RDY`
+//! (§2.2, BG9x order) and ignores commands written before `RDY`.
+//!
+//! Time is virtual ([`SimClock`], milliseconds); nothing depends on wall-clock speed. Awkward
+//! behaviour is scripted: a URC before the next echo, between the lines of the next reply or right
+//! after its `OK` (§1.6 cases 2-3), a reply delayed past its timeout or lost, a registration change
+//! at a given time, and output split at every byte or into seeded pseudo-random chunks.
+//!
+//! It implements `embedded_io::{Read, Write, ReadReady}`. `read` never blocks on wall-clock time:
+//! when nothing is due it advances the virtual clock to the next scheduled output (the way a
+//! blocking UART read would wait), or fails with [`SimError::Idle`] when nothing will ever come.
+//! A driver with its own timeouts should poll `read_ready` and advance the clock itself.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::vec::Vec;
+
+/// A shared virtual clock in milliseconds. Clones share the same time.
+#[derive(Debug, Clone, Default)]
+pub struct SimClock(Rc<Cell<u64>>);
+
+impl SimClock {
+    /// A clock at 0 ms.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current virtual time in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.0.get()
+    }
+
+    /// Moves the time forward by `ms`.
+    pub fn advance(&self, ms: u64) {
+        self.0.set(self.0.get().saturating_add(ms));
+    }
+
+    /// Moves the time to `ms` if that is later than now.
+    pub fn advance_to(&self, ms: u64) {
+        if ms > self.0.get() {
+            self.0.set(ms);
+        }
+    }
+}
+
+/// How the simulator cuts its output into `read` results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// As much as the caller's buffer holds.
+    Whole,
+    /// One byte per `read`.
+    EveryByte,
+    /// Chunks of 1..=8 bytes from a xorshift generator with this seed (0 is replaced by 1).
+    Seeded(u64),
+}
+
+/// What the SIM card answers to `AT+CPIN?` (§2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimCard {
+    /// `+CPIN: READY`.
+    Ready,
+    /// `+CME ERROR: 14` (SIM busy) for this many more queries, then ready.
+    Busy(u8),
+    /// `+CME ERROR: 10` (SIM not inserted).
+    Absent,
+    /// `+CPIN: SIM PIN`.
+    PinRequired,
+}
+
+/// Where a scripted URC goes relative to the next command's reply (§1.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// After the command was received, before its echo.
+    BeforeEcho,
+    /// After the first line of the reply (before `OK` when the reply has one information line).
+    BetweenLines,
+    /// Right after the final result code.
+    AfterFinal,
+}
+
+/// Errors of the simulator's UART.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimError {
+    /// `read` was called with nothing due and nothing scheduled: it would block forever.
+    Idle,
+}
+
+impl core::fmt::Display for SimError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Idle => f.write_str("the simulated modem has nothing to send and nothing scheduled"),
+        }
+    }
+}
+
+impl core::error::Error for SimError {}
+
+impl embedded_io::Error for SimError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        embedded_io::ErrorKind::TimedOut
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Action {
+    Urc(Vec<u8>),
+    Registration(u8),
+}
+
+/// The simulated module. See the module documentation.
+#[derive(Debug)]
+pub struct Sim {
+    clock: SimClock,
+    /// Output by (release time, sequence number).
+    out: BTreeMap<(u64, u64), Vec<u8>>,
+    seq: u64,
+    actions: Vec<(u64, Action)>,
+    input: Vec<u8>,
+    booted_at: u64,
+    split: Split,
+    rng: u64,
+    latency_ms: u64,
+    // Scripted quirks for the next command.
+    injected: Vec<(Moment, Vec<u8>)>,
+    next_delay_ms: u64,
+    lose_next: bool,
+    // Module state.
+    echo: bool,
+    cmee: u8,
+    sim: SimCard,
+    creg_n: u8,
+    cereg_n: u8,
+    stat: u8,
+    rssi: u8,
+    operator: Vec<u8>,
+    imei: Vec<u8>,
+    iccid: Vec<u8>,
+    commands: Vec<Vec<u8>>,
+}
+
+impl Sim {
+    /// A module powered on at the clock's current time: `RDY` after 100 ms, `+CFUN: 1` and
+    /// `+CPIN: READY` after 200 ms, `APP RDY` after 300 ms (§2.2). Registered on the home
+    /// network, `+CSQ: 20,99`, echo on, `AT+CMEE=0`.
+    pub fn new(clock: SimClock) -> Self {
+        let now = clock.now_ms();
+        let mut sim = Self {
+            clock,
+            out: BTreeMap::new(),
+            seq: 0,
+            actions: Vec::new(),
+            input: Vec::new(),
+            booted_at: now.saturating_add(100),
+            split: Split::Whole,
+            rng: 1,
+            latency_ms: 20,
+            injected: Vec::new(),
+            next_delay_ms: 0,
+            lose_next: false,
+            echo: true,
+            cmee: 0,
+            sim: SimCard::Ready,
+            creg_n: 0,
+            cereg_n: 0,
+            stat: 1,
+            rssi: 20,
+            operator: b"CHINA MOBILE".to_vec(),
+            imei: b"867698041234567".to_vec(),
+            iccid: b"89860025128306012474".to_vec(),
+            commands: Vec::new(),
+        };
+        sim.emit(now.saturating_add(100), b"\r\nRDY\r\n");
+        sim.emit(now.saturating_add(200), b"\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n");
+        sim.emit(now.saturating_add(300), b"\r\nAPP RDY\r\n");
+        sim
+    }
+
+    /// The clock this simulator runs on.
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// Sets how output is cut into `read` results.
+    pub fn set_split(&mut self, split: Split) {
+        self.split = split;
+        if let Split::Seeded(seed) = split {
+            self.rng = seed.max(1);
+        }
+    }
+
+    /// Sets the time between a command's echo and its reply (default 20 ms).
+    pub fn set_latency_ms(&mut self, ms: u64) {
+        self.latency_ms = ms;
+    }
+
+    /// Sets the SIM card state.
+    pub fn set_sim(&mut self, sim: SimCard) {
+        self.sim = sim;
+    }
+
+    /// Sets the `+CSQ` rssi (0..=31, 99 unknown; §2.4).
+    pub fn set_rssi(&mut self, rssi: u8) {
+        self.rssi = rssi;
+    }
+
+    /// Sets the registration `stat` silently (no URC), e.g. 2 (searching) before the test.
+    pub fn set_registration(&mut self, stat: u8) {
+        self.stat = stat;
+    }
+
+    /// At virtual time `at_ms`, changes the registration to `stat` and emits `+CREG:`/`+CEREG:`
+    /// URCs for the ones enabled with `AT+CREG=<n>`/`AT+CEREG=<n>` (n ≥ 1, §2.5).
+    pub fn schedule_registration(&mut self, at_ms: u64, stat: u8) {
+        self.actions.push((at_ms, Action::Registration(stat)));
+    }
+
+    /// At virtual time `at_ms`, emits `line` as a URC (`\r\n` framed).
+    pub fn schedule_urc(&mut self, at_ms: u64, line: &[u8]) {
+        self.actions.push((at_ms, Action::Urc(line.to_vec())));
+    }
+
+    /// Emits `line` as a URC at `moment` of the next command's reply.
+    pub fn inject_urc(&mut self, moment: Moment, line: &[u8]) {
+        self.injected.push((moment, line.to_vec()));
+    }
+
+    /// Delays the next command's reply (not its echo) by `ms` more.
+    pub fn delay_next_reply(&mut self, ms: u64) {
+        self.next_delay_ms = ms;
+    }
+
+    /// The next command is echoed but never answered.
+    pub fn lose_next_reply(&mut self) {
+        self.lose_next = true;
+    }
+
+    /// The command lines received and processed so far, without the `\r`.
+    pub fn commands(&self) -> &[Vec<u8>] {
+        &self.commands
+    }
+
+    /// Whether echo is on (`ATE1`, the power-on default).
+    pub fn echo(&self) -> bool {
+        self.echo
+    }
+
+    /// The `AT+CMEE` mode.
+    pub fn cmee(&self) -> u8 {
+        self.cmee
+    }
+
+    /// Bytes scheduled but not yet read, whether due or not.
+    pub fn pending_output(&self) -> usize {
+        self.out.values().map(Vec::len).sum()
+    }
+
+    /// The release time of the next scheduled output or action, if any.
+    pub fn next_event_ms(&self) -> Option<u64> {
+        let out = self.out.keys().next().map(|k| k.0);
+        let act = self.actions.iter().map(|a| a.0).min();
+        match (out, act) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn emit(&mut self, at: u64, bytes: &[u8]) {
+        self.seq = self.seq.wrapping_add(1);
+        self.out.insert((at, self.seq), bytes.to_vec());
+    }
+
+    fn emit_line(&mut self, at: u64, line: &[u8]) {
+        let mut framed = Vec::with_capacity(line.len().saturating_add(4));
+        framed.extend_from_slice(b"\r\n");
+        framed.extend_from_slice(line);
+        framed.extend_from_slice(b"\r\n");
+        self.emit(at, &framed);
+    }
+
+    /// Runs the scheduled actions that are due.
+    fn pump(&mut self) {
+        let now = self.clock.now_ms();
+        let mut due: Vec<(u64, Action)> = Vec::new();
+        self.actions.retain(|(at, a)| {
+            if *at <= now {
+                due.push((*at, a.clone()));
+                false
+            } else {
+                true
+            }
+        });
+        due.sort_by_key(|d| d.0);
+        for (at, action) in due {
+            match action {
+                Action::Urc(line) => self.emit_line(at, &line),
+                Action::Registration(stat) => {
+                    self.stat = stat;
+                    if self.creg_n >= 1 {
+                        let line = self.reg_line(b"+CREG", self.creg_n, true);
+                        self.emit_line(at, &line);
+                    }
+                    if self.cereg_n >= 1 {
+                        let line = self.reg_line(b"+CEREG", self.cereg_n, true);
+                        self.emit_line(at, &line);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `+CREG: [n,]stat[,"lac","ci",act]`; URCs leave out `n` (27.007 §7.2, §2.5).
+    fn reg_line(&self, prefix: &[u8], n: u8, urc: bool) -> Vec<u8> {
+        let mut line = prefix.to_vec();
+        line.extend_from_slice(b": ");
+        if !urc {
+            line.extend_from_slice(format!("{n},").as_bytes());
+        }
+        line.extend_from_slice(self.stat.to_string().as_bytes());
+        if n >= 2 && matches!(self.stat, 1 | 5) {
+            line.extend_from_slice(b",\"1F00\",\"0079D903\",7");
+        }
+        line
+    }
+
+    fn error(&self, code: u16) -> Vec<u8> {
+        match self.cmee {
+            0 => b"ERROR".to_vec(),
+            1 => format!("+CME ERROR: {code}").into_bytes(),
+            // Texts of 27.007 §9.2 (reference §1.10).
+            _ => {
+                let text = match code {
+                    10 => "SIM not inserted",
+                    14 => "SIM busy",
+                    _ => "operation not supported",
+                };
+                format!("+CME ERROR: {text}").into_bytes()
+            }
+        }
+    }
+
+    /// The reply lines (information lines then the final result) to one command line.
+    fn answer(&mut self, cmd: &[u8]) -> Vec<Vec<u8>> {
+        let upper = cmd.to_ascii_uppercase();
+        let ok = || b"OK".to_vec();
+        let set_n = |rest: &[u8]| -> Option<u8> {
+            core::str::from_utf8(rest).ok()?.trim().parse::<u8>().ok().filter(|n| *n <= 2)
+        };
+        match upper.as_slice() {
+            b"AT" => vec![ok()],
+            b"ATE0" => {
+                self.echo = false;
+                vec![ok()]
+            }
+            b"ATE1" | b"ATE" => {
+                self.echo = true;
+                vec![ok()]
+            }
+            b"AT+CPIN?" => match self.sim {
+                SimCard::Ready => vec![b"+CPIN: READY".to_vec(), ok()],
+                SimCard::PinRequired => vec![b"+CPIN: SIM PIN".to_vec(), ok()],
+                SimCard::Absent => vec![self.error(10)],
+                SimCard::Busy(n) => {
+                    self.sim = if n <= 1 { SimCard::Ready } else { SimCard::Busy(n - 1) };
+                    vec![self.error(14)]
+                }
+            },
+            b"AT+CSQ" => vec![format!("+CSQ: {},99", self.rssi).into_bytes(), ok()],
+            b"AT+CREG?" => vec![self.reg_line(b"+CREG", self.creg_n, false), ok()],
+            b"AT+CEREG?" => vec![self.reg_line(b"+CEREG", self.cereg_n, false), ok()],
+            b"AT+COPS?" => {
+                if matches!(self.stat, 1 | 5) {
+                    let mut line = b"+COPS: 0,0,\"".to_vec();
+                    line.extend_from_slice(&self.operator);
+                    line.extend_from_slice(b"\",7");
+                    vec![line, ok()]
+                } else {
+                    vec![b"+COPS: 0".to_vec(), ok()]
+                }
+            }
+            b"AT+CGSN" | b"AT+GSN" => vec![self.imei.clone(), ok()],
+            b"AT+CGSN=1" => {
+                let mut line = b"+CGSN: \"".to_vec();
+                line.extend_from_slice(&self.imei);
+                line.push(b'"');
+                vec![line, ok()]
+            }
+            b"AT+QCCID" | b"AT+CCID" => {
+                let mut line = if upper == b"AT+QCCID" { b"+QCCID: ".to_vec() } else { b"+CCID: ".to_vec() };
+                line.extend_from_slice(&self.iccid);
+                vec![line, ok()]
+            }
+            _ => {
+                for (head, which) in [(&b"AT+CMEE="[..], 0), (b"AT+CREG=", 1), (b"AT+CEREG=", 2)] {
+                    let Some(n) = upper.strip_prefix(head).and_then(set_n) else { continue };
+                    match which {
+                        0 => self.cmee = n,
+                        1 => self.creg_n = n,
+                        _ => self.cereg_n = n,
+                    }
+                    return vec![ok()];
+                }
+                vec![self.error(4)]
+            }
+        }
+    }
+
+    fn command(&mut self, line: Vec<u8>) {
+        let now = self.clock.now_ms();
+        if now < self.booted_at {
+            return; // not booted: dropped silently (§2.2)
+        }
+        let injected = core::mem::take(&mut self.injected);
+        let urcs = |m: Moment| injected.iter().filter(move |i| i.0 == m).map(|i| i.1.clone());
+        for urc in urcs(Moment::BeforeEcho) {
+            self.emit_line(now, &urc);
+        }
+        if self.echo {
+            let mut echo = line.clone();
+            echo.push(b'\r');
+            self.emit(now, &echo);
+        }
+        let reply = self.answer(&line);
+        self.commands.push(line);
+        let at = now.saturating_add(self.latency_ms).saturating_add(core::mem::take(&mut self.next_delay_ms));
+        if core::mem::take(&mut self.lose_next) {
+            return;
+        }
+        for (i, part) in reply.iter().enumerate() {
+            self.emit_line(at, part);
+            if i == 0 {
+                for urc in urcs(Moment::BetweenLines) {
+                    self.emit_line(at, &urc);
+                }
+            }
+        }
+        for urc in urcs(Moment::AfterFinal) {
+            self.emit_line(at, &urc);
+        }
+    }
+
+    fn next_chunk_len(&mut self, max: usize) -> usize {
+        let n = match self.split {
+            Split::Whole => max,
+            Split::EveryByte => 1,
+            Split::Seeded(_) => {
+                let mut x = self.rng;
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                self.rng = x;
+                usize::try_from(x % 8).unwrap_or(0).saturating_add(1)
+            }
+        };
+        n.min(max)
+    }
+
+    fn take_due(&mut self, buf: &mut [u8]) -> usize {
+        let now = self.clock.now_ms();
+        let want = self.next_chunk_len(buf.len());
+        let mut n = 0;
+        while n < want {
+            let Some(mut entry) = self.out.first_entry() else { break };
+            if entry.key().0 > now {
+                break;
+            }
+            let bytes = entry.get_mut();
+            let take = (want - n).min(bytes.len());
+            for (dst, src) in buf.iter_mut().skip(n).zip(bytes.drain(..take)) {
+                *dst = src;
+            }
+            n += take;
+            if bytes.is_empty() {
+                entry.remove();
+            }
+        }
+        n
+    }
+}
+
+impl embedded_io::ErrorType for Sim {
+    type Error = SimError;
+}
+
+impl embedded_io::ReadReady for Sim {
+    fn read_ready(&mut self) -> Result<bool, SimError> {
+        self.pump();
+        let now = self.clock.now_ms();
+        Ok(self.out.keys().next().is_some_and(|k| k.0 <= now))
+    }
+}
+
+impl embedded_io::Read for Sim {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, SimError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            self.pump();
+            let n = self.take_due(buf);
+            if n > 0 {
+                return Ok(n);
+            }
+            match self.next_event_ms() {
+                Some(at) => self.clock.advance_to(at),
+                None => return Err(SimError::Idle),
+            }
+        }
+    }
+}
+
+impl embedded_io::Write for Sim {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, SimError> {
+        self.pump();
+        for &b in buf {
+            if b == b'\r' {
+                let line = core::mem::take(&mut self.input);
+                let trimmed: Vec<u8> = line.into_iter().filter(|c| *c != b'\n').collect();
+                if !trimmed.is_empty() {
+                    self.command(trimmed);
+                }
+            } else {
+                self.input.push(b);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), SimError> {
+        Ok(())
+    }
+}
+
+impl crate::blocking::Clock for SimClock {
+    fn now_ms(&mut self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl embedded_hal::delay::DelayNs for SimClock {
+    fn delay_ns(&mut self, ns: u32) {
+        self.advance(u64::from(ns).div_ceil(1_000_000));
+    }
+}
