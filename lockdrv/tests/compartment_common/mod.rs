@@ -11,6 +11,8 @@
 
 use lockdrv::compartment::*;
 
+pub mod explore;
+
 /// Inbound parcel used by the tests.
 pub const P1: Parcel = Parcel { id: ParcelId(1), direction: Direction::Inbound };
 /// Outbound (reverse logistics) parcel used by the tests.
