@@ -8,7 +8,15 @@
 //! cargo run --example scanctl -- check-digit 123456789012345675
 //! cargo run --example scanctl -- decode --protocol ssi '07 F3 00 00 03 55 53 FE 5B'
 //! cargo run --example scanctl -- decode --protocol gm65 '7E 00 07 01 00 0A 01 EE 8A'
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --engine grow provision
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --engine grow trigger --timeout 10
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --baud 9600 --engine ssi listen --for 60
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --engine raw listen --count 1
 //! ```
+//!
+//! With `--port`, each scan is one JSON line (`aim`, `symbology`, `code_type`, `data`, `gs1`);
+//! `provision` stores the engine's profile (Zebra SSI or Grow GM65) and prints
+//! `{"provisioned": NAME}`.
 //!
 //! Exit status: 0 when the input is valid, 1 when it is not (the JSON says why), 2 for usage
 //! errors.
