@@ -142,3 +142,50 @@ fn no_port_is_an_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
 }
+
+/// Waits until someone holds the PTY slave open: reading the master fails at once (EIO) before
+/// that and times out after (Linux).
+fn wait_for_slave_open(master: &mut TTYPort) {
+    let until = Instant::now() + Duration::from_secs(30);
+    let mut buf = [0u8; 16];
+    while Instant::now() < until {
+        match master.read(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return,
+            _ => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    panic!("scanctl never opened the port");
+}
+
+#[test]
+fn raw_listen_prints_json_lines_and_stops_at_count() {
+    let (mut master, path) = pty();
+    let child = Command::new(scanctl_binary())
+        .args(["--port", &path, "--engine", "raw", "listen", "--count", "2", "--for", "30"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut proc = Proc(Some(child));
+    wait_for_slave_open(&mut master);
+    // An EAN-13 (AIM ]E0) and a GS1 QR code (]Q3), each ended by CR, in one write.
+    master.write_all(b"]E09501101530003\r]Q3010950110153000310ABC\r").unwrap();
+    let out = proc.0.take().unwrap().wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["aim"], "]E0");
+    assert_eq!(lines[0]["data"], "9501101530003");
+    assert_eq!(lines[1]["aim"], "]Q3");
+    assert_eq!(lines[1]["gs1"], true);
+    assert_eq!(lines[1]["data"], "010950110153000310ABC");
+}
+
+#[test]
+fn raw_mode_has_no_trigger() {
+    let (mut master, path) = pty();
+    let out = Command::new(scanctl_binary()).args(["--port", &path, "--engine", "raw", "trigger"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("raw mode"));
+    let _ = master.flush();
+}
