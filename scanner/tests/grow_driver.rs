@@ -255,3 +255,18 @@ fn repeated_scans_within_the_window_are_reported_once() {
     assert_eq!(s.next_scan(50).unwrap().unwrap().data, b"DEF");
     assert_eq!(s.next_scan(50).unwrap(), None);
 }
+
+/// The sans-io host alone: a second command while one is in flight is refused, and the module's
+/// OK reply (§5.1 `02 00 00 01 00 33 31`) frees it again.
+#[test]
+fn host_keeps_one_command_in_flight() {
+    use scanner::grow::Command;
+    use scanner::grow_host::{GrowEvent, GrowHost, GrowHostError};
+    let mut host = GrowHost::<64>::new(GrowConfig::default());
+    host.command(&Command::save(), 0).unwrap();
+    assert_eq!(host.command(&Command::save(), 1).err(), Some(GrowHostError::Busy));
+    let mut rx: &[u8] = &[0x02, 0x00, 0x00, 0x01, 0x00, 0x33, 0x31];
+    assert_eq!(host.receive(&mut rx, 2), Some(GrowEvent::Response(Ok(&[0x00][..]))));
+    assert!(!host.in_flight());
+    assert!(host.command(&Command::save(), 3).is_ok());
+}
