@@ -11,6 +11,8 @@
 //! its ACK is acknowledged at once and kept (the latest one) for the next `next_scan`.
 
 use crate::aim::{self, SymbologyId};
+use crate::grow;
+use crate::grow_host::{GrowCommandError, GrowEvent};
 use crate::host::CommandError;
 use crate::ssi;
 
@@ -47,6 +49,8 @@ pub enum Error<E> {
     Write(E),
     /// The engine refused a command or never acknowledged it.
     Command(CommandError),
+    /// A Grow module answered a command with an error status or not at all.
+    Grow(GrowCommandError),
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
@@ -55,6 +59,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
             Self::Read(e) => write!(f, "read failed: {e:?}"),
             Self::Write(e) => write!(f, "write failed: {e:?}"),
             Self::Command(e) => write!(f, "{e}"),
+            Self::Grow(e) => write!(f, "{e}"),
         }
     }
 }
@@ -79,6 +84,61 @@ impl Profile<'static> {
     pub const ZEBRA_SSI: Profile<'static> =
         Profile { name: "zebra-ssi", params: &[0xEE, 0x01, 0x9F, 0x01, 0x8A, 0x08] };
 }
+
+/// Bits to set in one Grow zone-bit byte: `new = (old & !mask) | (value & mask)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneBits {
+    /// Zone-bit address (§5.2).
+    pub address: u16,
+    /// The bits this entry owns.
+    pub mask: u8,
+    /// Their new values.
+    pub value: u8,
+}
+
+impl ZoneBits {
+    /// 0x0000 b1-0 = 01: command-triggered mode (a read starts only on command, §5.2).
+    pub const COMMAND_MODE: ZoneBits = ZoneBits { address: 0x0000, mask: 0x03, value: 0x01 };
+    /// 0x0003 b1 = 1: setup barcodes disabled, so a customer's phone cannot reconfigure the
+    /// module (§5.2, §11 item 8).
+    pub const SETUP_CODES_OFF: ZoneBits = ZoneBits { address: 0x0003, mask: 0x02, value: 0x02 };
+    /// 0x000D: input (QR payload) encoding UTF-8 (b5-4 = 11), output UTF-8 (b3-2 = 11),
+    /// interface serial (b1-0 = 00) (§5.2, §5.3 on engine-side transcoding).
+    pub const UTF8_SERIAL: ZoneBits = ZoneBits { address: 0x000D, mask: 0x3F, value: 0x3C };
+    /// 0x0060: tail CR (b6-5 = 00) on (b0 = 1); Grow's own CodeID (b2), prefix (b3), suffix
+    /// (b1) and read-fail message (b4) off, so the data is `[AIM id][data]CR` (§5.2).
+    pub const TAIL_CR_ONLY: ZoneBits = ZoneBits { address: 0x0060, mask: 0x7F, value: 0x01 };
+    /// AIM identifiers on: 0x00D0 b7 = 1. **Unverified**: the reference has this only from
+    /// third-party GM812 notes, not from a Grow manual (§5.2, last paragraph), so it is not part
+    /// of [`GrowProfile::GM65`]; add it to your own profile after checking it on your module.
+    pub const AIM_ID_UNVERIFIED: ZoneBits = ZoneBits { address: 0x00D0, mask: 0x80, value: 0x80 };
+}
+
+/// A Grow provisioning profile: zone bits changed by read-modify-write, then saved to EEPROM
+/// (type 09, §5.1) when `save` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrowProfile<'a> {
+    /// A name for logs.
+    pub name: &'a str,
+    /// The bits to set, in order.
+    pub zones: &'a [ZoneBits],
+    /// Save to EEPROM afterwards.
+    pub save: bool,
+}
+
+impl GrowProfile<'static> {
+    /// GM65 (§5.2): command-triggered mode, setup barcodes off, UTF-8 in and out on the serial
+    /// interface, tail CR only; saved. AIM identifiers are **not** switched on because the only
+    /// known register for them is unverified ([`ZoneBits::AIM_ID_UNVERIFIED`]).
+    pub const GM65: GrowProfile<'static> = GrowProfile {
+        name: "grow-gm65",
+        zones: &[ZoneBits::COMMAND_MODE, ZoneBits::SETUP_CODES_OFF, ZoneBits::UTF8_SERIAL, ZoneBits::TAIL_CR_ONLY],
+        save: true,
+    };
+}
+
+/// Zone bit 0x0002: writing 0x01 in command mode starts one read (§5.2).
+const GROW_TRIGGER: u16 = 0x0002;
 
 /// The longest PARAM_SEND payload a profile may produce.
 const MAX_PARAMS: usize = ssi::MAX_PAYLOAD - 1;
@@ -425,6 +485,227 @@ macro_rules! raw_shell {
     };
 }
 
+macro_rules! grow_shell {
+    ($($async:ident)?; $($await:tt)*) => {
+        /// A Grow 7E-00 module (GM65/GM66 and rebrands) on a serial port, in command-triggered mode.
+        ///
+        /// There is no `stop`: the manual documents no command that ends a read; a read started by
+        /// [`trigger`](Self::trigger) ends by itself after the single-read timeout (zone bit
+        /// 0x0006, §5.2).
+        #[derive(Debug)]
+        pub struct GrowScanner<T, D, const N: usize = 1024> {
+            io: T,
+            delay: D,
+            host: GrowHost<N>,
+            now_ms: u64,
+            rx: [u8; 64],
+            rx_pos: usize,
+            rx_len: usize,
+            kept: Option<usize>,
+            kept_buf: [u8; N],
+            resp: [u8; 255],
+            out: [u8; grow::MAX_COMMAND],
+        }
+
+        impl<T, D, const N: usize> GrowScanner<T, D, N>
+        where
+            T: Read + Write + ReadReady,
+            D: DelayNs,
+        {
+            /// A scanner over `io` using `delay` for waits.
+            pub fn new(io: T, delay: D, config: GrowConfig) -> Self {
+                Self {
+                    io,
+                    delay,
+                    host: GrowHost::new(config),
+                    now_ms: 0,
+                    rx: [0; 64],
+                    rx_pos: 0,
+                    rx_len: 0,
+                    kept: None,
+                    kept_buf: [0; N],
+                    resp: [0; 255],
+                    out: [0; grow::MAX_COMMAND],
+                }
+            }
+
+            /// Gives the port and delay back.
+            pub fn release(self) -> (T, D) {
+                (self.io, self.delay)
+            }
+
+            /// Milliseconds counted by this driver's waits.
+            pub fn now_ms(&self) -> u64 {
+                self.now_ms
+            }
+
+            $($async)? fn send(&mut self, len: usize) -> Result<(), Error<T::Error>> {
+                let bytes = self.out.get(..len).unwrap_or(&[]);
+                self.io.write_all(bytes)$($await)*.map_err(Error::Write)?;
+                self.io.flush()$($await)*.map_err(Error::Write)
+            }
+
+            /// Reads what is available (or waits 1 ms and polls the host).
+            $($async)? fn step(&mut self) -> Result<Option<Result<usize, GrowCommandError>>, Error<T::Error>> {
+                if self.rx_pos == self.rx_len {
+                    if self.io.read_ready().map_err(Error::Read)? {
+                        self.rx_len = self.io.read(&mut self.rx)$($await)*.map_err(Error::Read)?;
+                        self.rx_pos = 0;
+                    } else {
+                        self.delay.delay_ms(1)$($await)*;
+                        self.now_ms += 1;
+                        let ev = self.host.poll(self.now_ms);
+                        // Copy out of the host before any I/O.
+                        let ev = copy_event(ev, &mut self.resp, &mut self.kept_buf, &mut self.kept, &mut self.out);
+                        return self.finish(ev)$($await)*;
+                    }
+                }
+                let mut input = self.rx.get(self.rx_pos..self.rx_len).unwrap_or(&[]);
+                let before = input.len();
+                let ev = self.host.receive(&mut input, self.now_ms);
+                let used = before - input.len();
+                let ev = copy_event(ev, &mut self.resp, &mut self.kept_buf, &mut self.kept, &mut self.out);
+                self.rx_pos += used;
+                if ev.is_none() {
+                    self.rx_pos = self.rx_len;
+                }
+                self.finish(ev)$($await)*
+            }
+
+            $($async)? fn finish(&mut self, ev: Option<Copied>) -> Result<Option<Result<usize, GrowCommandError>>, Error<T::Error>> {
+                match ev {
+                    Some(Copied::Done(r)) => Ok(Some(r)),
+                    Some(Copied::Resend(n)) => {
+                        self.send(n)$($await)*?;
+                        Ok(None)
+                    }
+                    Some(Copied::Kept) | None => Ok(None),
+                }
+            }
+
+            /// Sends a command and waits for its response (sending it again on timeout as
+            /// configured); returns the response data length, the data is in [`Self::response`].
+            ///
+            /// # Errors
+            /// [`Error::Grow`] for an error status or no response; [`Error::Read`]/[`Error::Write`].
+            pub $($async)? fn command(&mut self, command: &Command<'_>) -> Result<usize, Error<T::Error>> {
+                let len = {
+                    let bytes = self.host.command(command, self.now_ms)
+                        .map_err(|_| Error::Grow(GrowCommandError::Timeout { attempts: 0 }))?;
+                    let dst = self.out.get_mut(..bytes.len()).ok_or(Error::Grow(GrowCommandError::Timeout { attempts: 0 }))?;
+                    dst.copy_from_slice(bytes);
+                    bytes.len()
+                };
+                self.send(len)$($await)*?;
+                loop {
+                    if let Some(result) = self.step()$($await)*? {
+                        return result.map_err(Error::Grow);
+                    }
+                }
+            }
+
+            /// The data of the last successful response.
+            pub fn response(&self, len: usize) -> &[u8] {
+                self.resp.get(..len).unwrap_or(&[])
+            }
+
+            /// Reads one zone-bit byte (type 07, §5.1).
+            ///
+            /// # Errors
+            /// As [`Self::command`]; [`Error::Grow`] with status 0 if the response has no data.
+            pub $($async)? fn read_register(&mut self, address: u16) -> Result<u8, Error<T::Error>> {
+                let n = self.command(&Command::read(address, &1))$($await)*?;
+                self.response(n).first().copied().ok_or(Error::Grow(GrowCommandError::Status(0)))
+            }
+
+            /// Writes zone-bit bytes from `address` upward (type 08, §5.1).
+            ///
+            /// # Errors
+            /// As [`Self::command`].
+            pub $($async)? fn write_register(&mut self, address: u16, data: &[u8]) -> Result<(), Error<T::Error>> {
+                self.command(&Command::write(address, data))$($await)*.map(|_| ())
+            }
+
+            /// Starts one read (writes 0x01 to zone bit 0x0002, command mode, §5.2).
+            ///
+            /// # Errors
+            /// As [`Self::command`].
+            pub $($async)? fn trigger(&mut self) -> Result<(), Error<T::Error>> {
+                self.write_register(GROW_TRIGGER, &[0x01])$($await)*
+            }
+
+            /// Applies a profile: read-modify-write of each entry, then save to EEPROM (type 09)
+            /// if the profile says so.
+            ///
+            /// # Errors
+            /// As [`Self::command`].
+            pub $($async)? fn provision(&mut self, profile: &GrowProfile<'_>) -> Result<(), Error<T::Error>> {
+                for z in profile.zones {
+                    let old = self.read_register(z.address)$($await)*?;
+                    let new = (old & !z.mask) | (z.value & z.mask);
+                    if new != old {
+                        self.write_register(z.address, &[new])$($await)*?;
+                    }
+                }
+                if profile.save {
+                    self.command(&Command::save())$($await)*?;
+                }
+                Ok(())
+            }
+
+            /// Waits up to `timeout_ms` for the next new scan; `Ok(None)` on timeout.
+            ///
+            /// # Errors
+            /// [`Error::Read`]/[`Error::Write`].
+            pub $($async)? fn next_scan(&mut self, timeout_ms: u64) -> Result<Option<Scan<'_>>, Error<T::Error>> {
+                let until = self.now_ms.saturating_add(timeout_ms);
+                while self.kept.is_none() && self.now_ms < until {
+                    let _ = self.step()$($await)*?;
+                }
+                Ok(self.kept.take().map(|len| Scan::from_decode(None, self.kept_buf.get(..len).unwrap_or(&[]))))
+            }
+        }
+    };
+}
+
+/// A host event copied out of the host, so the driver may do I/O afterwards.
+enum Copied {
+    Done(Result<usize, GrowCommandError>),
+    Kept,
+    Resend(usize),
+}
+
+fn copy_event(
+    ev: Option<GrowEvent<'_>>,
+    resp: &mut [u8; 255],
+    kept_buf: &mut [u8],
+    kept: &mut Option<usize>,
+    out: &mut [u8; grow::MAX_COMMAND],
+) -> Option<Copied> {
+    match ev? {
+        GrowEvent::Response(Ok(data)) => {
+            let n = data.len().min(resp.len());
+            if let (Some(dst), Some(src)) = (resp.get_mut(..n), data.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            Some(Copied::Done(Ok(n)))
+        }
+        GrowEvent::Response(Err(e)) => Some(Copied::Done(Err(e))),
+        GrowEvent::Scan(data) => {
+            if let Some(dst) = kept_buf.get_mut(..data.len()) {
+                dst.copy_from_slice(data);
+                *kept = Some(data.len());
+            }
+            Some(Copied::Kept)
+        }
+        GrowEvent::Resend(bytes) => {
+            let dst = out.get_mut(..bytes.len())?;
+            dst.copy_from_slice(bytes);
+            Some(Copied::Resend(bytes.len()))
+        }
+    }
+}
+
 /// Blocking shell over `embedded_io::{Read, Write, ReadReady}` and `embedded_hal::delay::DelayNs`.
 pub mod blocking {
     use super::{Error, Profile, Scan, param_payload};
@@ -434,8 +715,13 @@ pub mod blocking {
     use embedded_hal::delay::DelayNs;
     use embedded_io::{Read, ReadReady, Write};
 
+    use super::{Copied, GROW_TRIGGER, GrowProfile, copy_event};
+    use crate::grow::{self, Command};
+    use crate::grow_host::{GrowCommandError, GrowConfig, GrowHost};
+
     shell!(;);
     raw_shell!(;);
+    grow_shell!(;);
 }
 
 /// Async shell over `embedded_io_async::{Read, Write}` (+ `embedded_io::ReadReady`) and
@@ -455,6 +741,11 @@ pub mod asynch {
     use embedded_io::ReadReady;
     use embedded_io_async::{Read, Write};
 
+    use super::{Copied, GROW_TRIGGER, GrowProfile, copy_event};
+    use crate::grow::{self, Command};
+    use crate::grow_host::{GrowCommandError, GrowConfig, GrowHost};
+
     shell!(async; .await);
     raw_shell!(async; .await);
+    grow_shell!(async; .await);
 }

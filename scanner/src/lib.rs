@@ -6,6 +6,7 @@ pub mod aim;
 pub mod driver;
 pub mod framer;
 pub mod grow;
+pub mod grow_host;
 pub mod gs1;
 pub mod host;
 pub mod menu;

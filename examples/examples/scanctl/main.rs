@@ -8,12 +8,22 @@
 //! cargo run --example scanctl -- check-digit 123456789012345675
 //! cargo run --example scanctl -- decode --protocol ssi '07 F3 00 00 03 55 53 FE 5B'
 //! cargo run --example scanctl -- decode --protocol gm65 '7E 00 07 01 00 0A 01 EE 8A'
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --engine grow provision
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --engine grow trigger --timeout 10
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --baud 9600 --engine ssi listen --for 60
+//! cargo run --example scanctl -- --port /dev/ttyUSB0 --engine raw listen --count 1
 //! ```
+//!
+//! With `--port`, each scan is one JSON line (`aim`, `symbology`, `code_type`, `data`, `gs1`);
+//! `provision` stores the engine's profile (Zebra SSI or Grow GM65) and prints
+//! `{"provisioned": NAME}`.
 //!
 //! Exit status: 0 when the input is valid, 1 when it is not (the JSON says why), 2 for usage
 //! errors.
 
 use std::process::ExitCode;
+
+mod port;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use scanner::aim::{self, Gs1Form};
@@ -26,6 +36,15 @@ use serde_json::{Value, json};
 #[derive(Parser)]
 #[command(name = "scanctl", about = "Parse scan data and scan-engine frames (JSON output)")]
 struct Cli {
+    /// Serial port of a real engine (for `listen`, `trigger`, `provision`).
+    #[arg(long, global = true)]
+    port: Option<String>,
+    /// Baud rate of the port.
+    #[arg(long, global = true, default_value_t = 9600)]
+    baud: u32,
+    /// The engine's protocol on the port.
+    #[arg(long, global = true, value_enum, default_value = "raw")]
+    engine: port::Engine,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -51,6 +70,23 @@ enum Cmd {
         /// The bytes in hex (spaces, colons and `0x` allowed).
         hex: String,
     },
+    /// Print each scan from the engine on `--port` as one JSON line.
+    Listen {
+        /// Stop after this many seconds.
+        #[arg(long = "for")]
+        for_s: Option<f64>,
+        /// Stop after this many scans.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+    /// Trigger one read on `--port` (SSI, Grow) and print its scan.
+    Trigger {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+    },
+    /// Store the engine's provisioning profile (SSI: Zebra; Grow: GM65).
+    Provision,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -444,6 +480,25 @@ fn main() -> ExitCode {
             }
             ok
         }
+        Cmd::Listen { for_s, count } => on_port(&cli.port, cli.baud, cli.engine, port::Action::Listen { for_s, count }),
+        Cmd::Trigger { timeout } => {
+            on_port(&cli.port, cli.baud, cli.engine, port::Action::Trigger { timeout_s: timeout })
+        }
+        Cmd::Provision => on_port(&cli.port, cli.baud, cli.engine, port::Action::Provision),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn on_port(path: &Option<String>, baud: u32, engine: port::Engine, action: port::Action) -> bool {
+    let Some(path) = path else {
+        eprintln!("scanctl: --port PATH is required");
+        return false;
+    };
+    match port::run(path, baud, engine, action) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("scanctl: {e}");
+            false
+        }
+    }
 }
