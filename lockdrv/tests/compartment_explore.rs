@@ -76,15 +76,13 @@ fn explorer_catches_a_broken_transition_with_the_shortest_trace() {
     assert!(explore(&start, &alphabet, found.trace.len(), apply, false).is_ok());
 }
 
-/// The 9-step trace found by `COMPARTMENT_DEPTH=9` (release): after a pickup, compartment 0 is
-/// Vacant with a re-open window for P1; a new reservation for the same parcel id is accepted in
-/// another compartment, and "still there" on compartment 0 then puts P1 back into compartment 0
-/// (NeedsInspection), so P1 is held by two compartments (I1). Ignored until the machine is fixed
-/// (a reservation for a parcel still in a re-open window, or "still there" for a parcel now
-/// assigned elsewhere, must be refused); run with `-- --ignored` to reproduce.
+/// The 9-step trace found by `COMPARTMENT_DEPTH=9` (release) before the fix: after a pickup,
+/// compartment 0 was Vacant with a re-open window for P1; a new reservation for the same parcel
+/// id was accepted in another compartment, and "still there" on compartment 0 then put P1 back
+/// into compartment 0 (NeedsInspection): P1 held by two compartments (I1). Now the reservation
+/// is refused while the window is open.
 #[test]
-#[ignore = "open bug found at depth 9: I1 after a re-open window and a reused parcel id"]
-fn depth9_trace_parcel_in_two_compartments() {
+fn depth9_trace_parcel_in_two_compartments_is_refused() {
     let mut l = ready2();
     run(
         &mut l,
@@ -96,8 +94,11 @@ fn depth9_trace_parcel_in_two_compartments() {
             Step::Pickup(P1),
             Step::Ev(0, Event::Door(Door::Open)),
             Step::Ev(0, Event::Door(Door::Closed)),
-            Step::Reserve(Size::S, P1),
-            Step::Ev(0, Event::ReportStillThere),
         ],
     );
+    assert!(l.compartment(0).and_then(|c| c.reopen_window()).is_some(), "the pickup left a re-open window");
+    assert_eq!(checked(&mut l, Step::Reserve(Size::S, P1)).1, Err(Refusal::ParcelInUse));
+    assert_eq!(l.find(P1.id), None);
+    checked(&mut l, Step::Ev(0, Event::ReportStillThere));
+    assert_eq!(l.find(P1.id), Some(0), "still there puts P1 back into compartment 0 only");
 }

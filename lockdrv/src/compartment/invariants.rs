@@ -72,6 +72,19 @@ pub fn check_invariants<const N: usize>(locker: &Locker<N>) -> Result<(), Violat
                 return fail(Invariant::I1, i, "parcel held by two compartments");
             }
         }
+        // I1 also covers a re-open window: its parcel may still be inside ("still there" puts
+        // it back), so no other compartment may hold the same id meanwhile.
+        if let Some(r) = c.reopen_window() {
+            let id = r.held.parcel.id;
+            let elsewhere = locker
+                .compartments()
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != i && o.state().parcel().is_some_and(|q| q.id == id));
+            if elsewhere {
+                return fail(Invariant::I1, i, "parcel of a re-open window held by another compartment");
+            }
+        }
         // I2: an open in progress is authorised, online, counted and bounded.
         if let Some(p) = c.pending() {
             if !c.permits(p.purpose) {
@@ -294,6 +307,13 @@ mod tests {
     }
 
     #[test]
+    fn i1_parcel_of_a_reopen_window_held_elsewhere() {
+        let mut l = good();
+        l.compartments[1].reopen = Some(ReopenWindow { held: held(1_000), from: 1_000, until: 61_000 });
+        assert_eq!(broken(&l), Invariant::I1);
+    }
+
+    #[test]
     fn i2_open_in_progress_in_a_forbidding_state_or_unrecorded() {
         let mut l = good();
         let pending =
@@ -383,7 +403,9 @@ mod tests {
         assert_eq!(broken(&l), Invariant::I7, "window on an occupied compartment");
         let mut l = good();
         let long = Config::default().reopen_window_ms + 2_000;
-        l.compartments[1].reopen = Some(ReopenWindow { held: held(0), from: 1_000, until: long });
+        // Another parcel than the one compartment 0 holds, so that only the length is wrong.
+        let other = Assignment { parcel: Parcel { id: ParcelId(2), ..P }, ..held(0) };
+        l.compartments[1].reopen = Some(ReopenWindow { held: other, from: 1_000, until: long });
         assert_eq!(broken(&l), Invariant::I7, "window too long");
     }
 

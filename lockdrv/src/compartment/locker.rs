@@ -99,6 +99,14 @@ impl<const N: usize> Locker<N> {
         self.compartments.iter().position(|c| c.state().parcel().is_some_and(|p| p.id == parcel))
     }
 
+    /// Whether `parcel` is held or reserved here, or is the parcel of a compartment's re-open
+    /// window: after a pickup the parcel may still be inside until the window closes ("still
+    /// there" puts it back), so its id is not free for another compartment before then (I1).
+    fn parcel_in_use(&self, parcel: ParcelId) -> bool {
+        self.find(parcel).is_some()
+            || self.compartments.iter().any(|c| c.reopen_window().is_some_and(|r| r.held.parcel.id == parcel))
+    }
+
     fn state_of(&self, index: usize) -> Option<State> {
         self.compartments.get(index).map(Compartment::state)
     }
@@ -168,7 +176,7 @@ impl<const N: usize> Locker<N> {
     ///
     /// # Errors
     ///
-    /// [`Refusal::ParcelInUse`] if the id is already held here (I1),
+    /// [`Refusal::ParcelInUse`] if the id is already held here or is in a re-open window (I1),
     /// [`Refusal::NoSuitableCompartment`] if nothing fits (F13).
     pub fn reserve(
         &mut self,
@@ -178,7 +186,7 @@ impl<const N: usize> Locker<N> {
         sink: &mut impl ActionSink,
     ) -> Result<usize, Refusal> {
         self.tick(now, sink);
-        if self.find(parcel.id).is_some() {
+        if self.parcel_in_use(parcel.id) {
             return Err(Refusal::ParcelInUse);
         }
         let best = self
