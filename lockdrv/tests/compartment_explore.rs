@@ -99,6 +99,6 @@ fn depth9_trace_parcel_in_two_compartments_is_refused() {
     assert!(l.compartment(0).and_then(|c| c.reopen_window()).is_some(), "the pickup left a re-open window");
     assert_eq!(checked(&mut l, Step::Reserve(Size::S, P1)).1, Err(Refusal::ParcelInUse));
     assert_eq!(l.find(P1.id), None);
-    checked(&mut l, Step::Ev(0, Event::ReportStillThere));
+    assert_eq!(checked(&mut l, Step::Ev(0, Event::ReportStillThere)).1, Ok(0));
     assert_eq!(l.find(P1.id), Some(0), "still there puts P1 back into compartment 0 only");
 }
