@@ -8,6 +8,7 @@ pub mod framer;
 pub mod grow;
 pub mod grow_host;
 pub mod gs1;
+pub mod hidpos;
 pub mod host;
 pub mod m3y;
 pub mod menu;
