@@ -1,6 +1,8 @@
 //! Thin blocking and async shells over the sans-io [`SsiHost`](crate::host::SsiHost) (trigger
 //! or continuously scan an SSI engine) and over the raw-mode [`LineFramer`](crate::framer::LineFramer)
-//! (`RawScanner`, for engines left in their factory "serial keyboard" mode); both yield [`Scan`]s.
+//! (`RawScanner`, for engines left in their factory "serial keyboard" mode), the Grow host
+//! (`GrowScanner`) and the Honeywell/Newland [`MenuHost`](crate::menu_host::MenuHost)
+//! (`MenuScanner`); all yield [`Scan`]s.
 //!
 //! Both shells have the same methods: [`command`](blocking::SsiScanner::command),
 //! [`trigger`](blocking::SsiScanner::trigger), [`stop`](blocking::SsiScanner::stop),
