@@ -1,6 +1,8 @@
 //! Thin blocking and async shells over the sans-io [`SsiHost`](crate::host::SsiHost) (trigger
 //! or continuously scan an SSI engine) and over the raw-mode [`LineFramer`](crate::framer::LineFramer)
-//! (`RawScanner`, for engines left in their factory "serial keyboard" mode); both yield [`Scan`]s.
+//! (`RawScanner`, for engines left in their factory "serial keyboard" mode), the Grow host
+//! (`GrowScanner`) and the Honeywell/Newland [`MenuHost`](crate::menu_host::MenuHost)
+//! (`MenuScanner`); all yield [`Scan`]s.
 //!
 //! Both shells have the same methods: [`command`](blocking::SsiScanner::command),
 //! [`trigger`](blocking::SsiScanner::trigger), [`stop`](blocking::SsiScanner::stop),
@@ -14,6 +16,7 @@ use crate::aim::{self, SymbologyId};
 use crate::grow;
 use crate::grow_host::{GrowCommandError, GrowEvent};
 use crate::host::CommandError;
+use crate::menu_host::{MAX_COMMAND as MAX_MENU_COMMAND, MenuCommandError, MenuEvent, MenuHostError};
 use crate::ssi;
 
 /// One scan as the locker uses it.
@@ -51,6 +54,10 @@ pub enum Error<E> {
     Command(CommandError),
     /// A Grow module answered a command with an error status or not at all.
     Grow(GrowCommandError),
+    /// A Honeywell/Newland engine answered a menu command with `ENQ`/`NAK` or not at all.
+    Menu(MenuCommandError),
+    /// A menu command could not be started (too long, or unsupported by the engine).
+    MenuHost(MenuHostError),
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
@@ -60,6 +67,8 @@ impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
             Self::Write(e) => write!(f, "write failed: {e:?}"),
             Self::Command(e) => write!(f, "{e}"),
             Self::Grow(e) => write!(f, "{e}"),
+            Self::Menu(e) => write!(f, "{e}"),
+            Self::MenuHost(e) => write!(f, "{e}"),
         }
     }
 }
@@ -706,6 +715,177 @@ fn copy_event(
     }
 }
 
+macro_rules! menu_shell {
+    ($($async:ident)?; $($await:tt)*) => {
+        /// A Honeywell or Newland engine driven by menu commands ([`MenuHost`], §3, §4).
+        ///
+        /// A scan that arrives while a command waits for its reply is kept (the latest one) for
+        /// the next [`next_scan`](Self::next_scan).
+        #[derive(Debug)]
+        pub struct MenuScanner<T, D, const N: usize = 1024> {
+            io: T,
+            delay: D,
+            host: MenuHost<N>,
+            now_ms: u64,
+            rx: [u8; 64],
+            rx_pos: usize,
+            rx_len: usize,
+            kept: Option<usize>,
+            kept_buf: [u8; N],
+            out: [u8; MAX_MENU_COMMAND],
+        }
+
+        impl<T, D, const N: usize> MenuScanner<T, D, N>
+        where
+            T: Read + Write + ReadReady,
+            D: DelayNs,
+        {
+            /// A scanner over `io` using `delay` for waits.
+            pub fn new(io: T, delay: D, config: MenuConfig) -> Self {
+                Self {
+                    io,
+                    delay,
+                    host: MenuHost::new(config),
+                    now_ms: 0,
+                    rx: [0; 64],
+                    rx_pos: 0,
+                    rx_len: 0,
+                    kept: None,
+                    kept_buf: [0; N],
+                    out: [0; MAX_MENU_COMMAND],
+                }
+            }
+
+            /// Gives the port and delay back.
+            pub fn release(self) -> (T, D) {
+                (self.io, self.delay)
+            }
+
+            /// Milliseconds counted by this driver's waits.
+            pub fn now_ms(&self) -> u64 {
+                self.now_ms
+            }
+
+            $($async)? fn send(&mut self, len: usize) -> Result<(), Error<T::Error>> {
+                let bytes = self.out.get(..len).unwrap_or(&[]);
+                self.io.write_all(bytes)$($await)*.map_err(Error::Write)?;
+                self.io.flush()$($await)*.map_err(Error::Write)
+            }
+
+            /// Reads what is available (or waits 1 ms and polls the host); a finished command.
+            $($async)? fn step(&mut self) -> Result<Option<Result<(), MenuCommandError>>, Error<T::Error>> {
+                if self.rx_pos == self.rx_len {
+                    if self.io.read_ready().map_err(Error::Read)? {
+                        self.rx_len = self.io.read(&mut self.rx)$($await)*.map_err(Error::Read)?;
+                        self.rx_pos = 0;
+                    } else {
+                        self.delay.delay_ms(1)$($await)*;
+                        self.now_ms += 1;
+                        let ev = self.host.poll(self.now_ms);
+                        return Ok(keep_menu_event(ev, &mut self.kept_buf, &mut self.kept));
+                    }
+                }
+                let mut input = self.rx.get(self.rx_pos..self.rx_len).unwrap_or(&[]);
+                let before = input.len();
+                let ev = self.host.receive(&mut input, self.now_ms);
+                let used = before - input.len();
+                let done = ev.is_none();
+                let r = keep_menu_event(ev, &mut self.kept_buf, &mut self.kept);
+                self.rx_pos = if done { self.rx_len } else { self.rx_pos + used };
+                Ok(r)
+            }
+
+            /// Sends bytes the host put in flight and waits for the reply.
+            $($async)? fn run(&mut self, len: usize) -> Result<(), Error<T::Error>> {
+                self.send(len)$($await)*?;
+                while self.host.in_flight() {
+                    if let Some(result) = self.step()$($await)*? {
+                        return result.map_err(Error::Menu);
+                    }
+                }
+                Ok(())
+            }
+
+            /// Sends one menu command body and waits for an all-`ACK` reply.
+            ///
+            /// # Errors
+            /// [`Error::Menu`] for `ENQ`/`NAK`/timeout; [`Error::MenuHost`]; [`Error::Read`]/[`Error::Write`].
+            pub $($async)? fn command(&mut self, body: &[u8]) -> Result<(), Error<T::Error>> {
+                let len = stage_menu(&mut self.out, self.host.command(body, self.now_ms)).map_err(Error::MenuHost)?;
+                self.run(len)$($await)*
+            }
+
+            /// Sends each command of `profile` in order (e.g.
+            /// [`NEWLAND_UCS_PROFILE`](crate::menu_host::NEWLAND_UCS_PROFILE)), stopping at the
+            /// first one not acknowledged.
+            ///
+            /// # Errors
+            /// As [`Self::command`].
+            pub $($async)? fn provision(&mut self, profile: &[&[u8]]) -> Result<(), Error<T::Error>> {
+                for body in profile {
+                    self.command(body)$($await)*?;
+                }
+                Ok(())
+            }
+
+            /// Starts a read: Honeywell `SYN T CR`, Newland UCS `#SCNTRG1` (§3, §4).
+            ///
+            /// # Errors
+            /// As [`Self::command`]; [`Error::MenuHost`] `Unsupported` on legacy Newland.
+            pub $($async)? fn trigger(&mut self) -> Result<(), Error<T::Error>> {
+                let len = stage_menu(&mut self.out, self.host.trigger(true, self.now_ms)).map_err(Error::MenuHost)?;
+                self.run(len)$($await)*
+            }
+
+            /// Stops a read: Honeywell `SYN U CR`, Newland UCS `#SCNTRG0` (§3, §4).
+            ///
+            /// # Errors
+            /// As [`Self::trigger`].
+            pub $($async)? fn stop(&mut self) -> Result<(), Error<T::Error>> {
+                let len = stage_menu(&mut self.out, self.host.trigger(false, self.now_ms)).map_err(Error::MenuHost)?;
+                self.run(len)$($await)*
+            }
+
+            /// Waits up to `timeout_ms` for the next scan; `Ok(None)` on timeout.
+            ///
+            /// # Errors
+            /// [`Error::Read`]/[`Error::Write`].
+            pub $($async)? fn next_scan(&mut self, timeout_ms: u64) -> Result<Option<Scan<'_>>, Error<T::Error>> {
+                let until = self.now_ms.saturating_add(timeout_ms);
+                while self.kept.is_none() && self.now_ms < until {
+                    let _ = self.step()$($await)*?;
+                }
+                Ok(self.kept.take().map(|len| Scan::from_decode(None, self.kept_buf.get(..len).unwrap_or(&[]))))
+            }
+        }
+    };
+}
+
+/// Copies the bytes a menu host wants sent into `out`; their length.
+fn stage_menu(out: &mut [u8], bytes: Result<&[u8], MenuHostError>) -> Result<usize, MenuHostError> {
+    let bytes = bytes?;
+    out.get_mut(..bytes.len()).ok_or(MenuHostError::TooLong)?.copy_from_slice(bytes);
+    Ok(bytes.len())
+}
+
+/// Keeps a scan out of a menu host event; the result of a finished command.
+fn keep_menu_event(
+    ev: Option<MenuEvent<'_>>,
+    kept_buf: &mut [u8],
+    kept: &mut Option<usize>,
+) -> Option<Result<(), MenuCommandError>> {
+    match ev? {
+        MenuEvent::Reply(r) => Some(r.map(|_| ())),
+        MenuEvent::Scan(data) => {
+            if let Some(dst) = kept_buf.get_mut(..data.len()) {
+                dst.copy_from_slice(data);
+                *kept = Some(data.len());
+            }
+            None
+        }
+    }
+}
+
 /// Blocking shell over `embedded_io::{Read, Write, ReadReady}` and `embedded_hal::delay::DelayNs`.
 pub mod blocking {
     use super::{Error, Profile, Scan, param_payload};
@@ -719,9 +899,13 @@ pub mod blocking {
     use crate::grow::{self, Command};
     use crate::grow_host::{GrowCommandError, GrowConfig, GrowHost};
 
+    use super::{MAX_MENU_COMMAND, keep_menu_event, stage_menu};
+    use crate::menu_host::{MenuCommandError, MenuConfig, MenuHost};
+
     shell!(;);
     raw_shell!(;);
     grow_shell!(;);
+    menu_shell!(;);
 }
 
 /// Async shell over `embedded_io_async::{Read, Write}` (+ `embedded_io::ReadReady`) and
@@ -745,7 +929,11 @@ pub mod asynch {
     use crate::grow::{self, Command};
     use crate::grow_host::{GrowCommandError, GrowConfig, GrowHost};
 
+    use super::{MAX_MENU_COMMAND, keep_menu_event, stage_menu};
+    use crate::menu_host::{MenuCommandError, MenuConfig, MenuHost};
+
     shell!(async; .await);
     raw_shell!(async; .await);
     grow_shell!(async; .await);
+    menu_shell!(async; .await);
 }

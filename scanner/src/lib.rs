@@ -12,6 +12,7 @@ pub mod hidpos;
 pub mod host;
 pub mod m3y;
 pub mod menu;
+pub mod menu_host;
 pub mod payload;
 pub mod pickup;
 pub mod ssi;
