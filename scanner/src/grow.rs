@@ -214,10 +214,12 @@ pub fn parse_command(buf: &[u8]) -> Result<(CommandFrame<'_>, usize), FrameError
     let body = buf.get(2..6 + n).ok_or(FrameError::Incomplete)?;
     let ck = crc_at(buf, 6 + n)?;
     let expected = crc16_xmodem(body);
-    let crc = if ck == NO_CHECK {
-        CrcMode::NoCheck
-    } else if u16::from_be_bytes(ck) == expected {
+    // A trailer that is the right CRC counts as checked even when it happens to be `AB CD`
+    // (one body in 65,536): the frame is valid either way, and "checked" is the stronger claim.
+    let crc = if u16::from_be_bytes(ck) == expected {
         CrcMode::Crc
+    } else if ck == NO_CHECK {
+        CrcMode::NoCheck
     } else {
         return Err(FrameError::BadChecksum { offset: 6 + n, expected, found: u16::from_be_bytes(ck) });
     };
