@@ -13,9 +13,11 @@ pub mod result;
 pub mod router;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod uplink;
 
 pub use command::{Command, Form};
 pub use error::{ParseError, RouterError};
 pub use framer::{Event, Framer};
 pub use result::{ErrorCode, FinalResult};
 pub use router::{Routed, Router, Urc};
+pub use uplink::{LinkState, Message, QoS, Session, Uplink, Will};
