@@ -122,14 +122,33 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         Ok(())
     }
 
-    /// Sends one command and waits for its outcome (deadline from reference §2.13). Commands
-    /// that need a data prompt (`AT+CMGS`, `AT+QISEND`) are not supported here yet: they would
-    /// time out waiting for the data.
+    /// Sends one command and waits for its outcome (deadline from reference §2.13).
     ///
     /// # Errors
     ///
     /// [`Error::Command`] for a failing final result or a timeout, [`Error::Io`] from the UART.
     pub fn command(&mut self, text: &[u8]) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.exchange(text, None)
+    }
+
+    /// Sends a command that opens a data prompt (`AT+CMGS`, `AT+QISEND`, `AT+QMTPUBEX`,
+    /// `AT+CMQTTTOPIC`, reference §1.8), writes `data` once the `>` arrives, then `terminator`
+    /// when given (`0x1A`, Ctrl-Z, ends SMS text and `AT+QMTPUB` payloads), and waits for the
+    /// outcome, including a result awaited after `OK` (`SEND OK`, `+QMTPUB: 0,1,0`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Modem::command`]; a command that fails before its prompt writes no data.
+    pub fn command_with_data(
+        &mut self,
+        text: &[u8],
+        data: &[u8],
+        terminator: Option<u8>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.exchange(text, Some((data, terminator)))
+    }
+
+    fn exchange(&mut self, text: &[u8], mut data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
         let command = Command::new(text);
         let give_up = self.clock.now_ms().saturating_add(u64::from(command.timeout_ms));
         loop {
@@ -146,6 +165,15 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.uart.flush().map_err(Error::Io)?;
         loop {
             self.poll()?;
+            if self.engine.take_prompt()
+                && let Some((bytes, terminator)) = data.take()
+            {
+                self.uart.write_all(bytes).map_err(Error::Io)?;
+                if let Some(t) = terminator {
+                    self.uart.write_all(&[t]).map_err(Error::Io)?;
+                }
+                self.uart.flush().map_err(Error::Io)?;
+            }
             let now = self.clock.now_ms();
             if let Some(outcome) = self.engine.poll(now) {
                 return outcome.map_err(Error::Command);

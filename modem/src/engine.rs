@@ -50,13 +50,19 @@ impl core::fmt::Display for CommandError {
 
 impl core::error::Error for CommandError {}
 
-/// The successful reply of a command: its first information line and how many it had.
+/// The successful reply of a command: its first information line, how many it had, the counted
+/// payload that followed them (`+QIRD: <n>`, `+CIPRXGET: 2,...`, reference §1.9) and the result
+/// awaited after `OK` (`+QMTCONN: 0,0,0`, `SEND OK`, §1.6 item 6).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reply<const N: usize> {
     /// The first information line (empty when there was none).
     pub line: Vec<u8, N>,
     /// How many information lines the command received.
     pub lines: u16,
+    /// The counted payload after the information lines (empty when there was none).
+    pub data: Vec<u8, N>,
+    /// The awaited result line after `OK` (empty when the command awaits none).
+    pub result: Vec<u8, N>,
 }
 
 /// The command engine. `N` is the line length, `Q` the URC queue depth (as for [`Router`]).
@@ -69,6 +75,7 @@ pub struct Engine<const N: usize, const Q: usize> {
     outcome: Option<Result<(), CommandError>>,
     last_rx_ms: u64,
     quiet_ms: u64,
+    prompt: bool,
 }
 
 impl<const N: usize, const Q: usize> Default for Engine<N, Q> {
@@ -91,6 +98,7 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
             outcome: None,
             last_rx_ms: 0,
             quiet_ms: Self::QUIET_MS,
+            prompt: false,
         }
     }
 
@@ -118,6 +126,7 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
         self.reply = Reply::default();
         self.overflow = false;
         self.outcome = None;
+        self.prompt = false;
         Ok(())
     }
 
@@ -126,7 +135,7 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
         if !bytes.is_empty() {
             self.last_rx_ms = now_ms;
         }
-        let Self { router, reply, overflow, outcome, .. } = self;
+        let Self { router, reply, overflow, outcome, prompt, .. } = self;
         router.feed(bytes, |routed| match routed {
             Routed::Info(line) => {
                 if reply.lines == 0 {
@@ -137,9 +146,23 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
                 }
                 reply.lines = reply.lines.saturating_add(1);
             }
+            Routed::Data { bytes, .. } => {
+                if reply.data.extend_from_slice(bytes).is_err() {
+                    *overflow = true;
+                }
+            }
+            Routed::Prompt(_) => *prompt = true,
             Routed::TooLong { .. } => *overflow = true,
             Routed::Final { result, complete: true } => *outcome = Some(map_final(&result)),
-            Routed::Result { complete: true, .. } => *outcome = Some(Ok(())),
+            Routed::Result { line, complete } => {
+                reply.result = Vec::from_slice(line).unwrap_or_else(|_| {
+                    *overflow = true;
+                    Vec::new()
+                });
+                if complete {
+                    *outcome = Some(map_result(line));
+                }
+            }
             _ => {}
         });
     }
@@ -165,6 +188,11 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
         None
     }
 
+    /// True once when the pending command's data prompt (`>`) has arrived: write the data now.
+    pub fn take_prompt(&mut self) -> bool {
+        core::mem::take(&mut self.prompt)
+    }
+
     /// Whether a command is running.
     pub fn is_pending(&self) -> bool {
         self.deadline.is_some()
@@ -183,6 +211,15 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
     /// The router, for statistics.
     pub fn router(&self) -> &Router<N, Q> {
         &self.router
+    }
+}
+
+/// An awaited result that reports failure (`SEND FAIL`) fails the command; a numeric error
+/// inside a `+QMTCONN: 0,2` style result is left to the caller, who knows its table.
+fn map_result(line: &[u8]) -> Result<(), CommandError> {
+    match line {
+        b"SEND FAIL" => Err(CommandError::Failed("SEND FAIL")),
+        _ => Ok(()),
     }
 }
 

@@ -68,3 +68,52 @@ fn busy_and_draining() {
     assert_eq!(e.poll(5_510).unwrap().unwrap().lines, 0);
     assert!(e.pop_urc().is_none(), "the late reply was discarded, not queued");
 }
+
+/// `AT+QISEND=0,5` (reference §2.7): the `>` prompt, then `SEND OK` as the awaited final-like
+/// result; `SEND FAIL` fails the command.
+#[test]
+fn prompt_then_send_ok_or_send_fail() {
+    for (tail, want) in [
+        (&b"\r\nSEND OK\r\n"[..], Ok(b"SEND OK".to_vec())),
+        (b"\r\nSEND FAIL\r\n", Err(CommandError::Failed("SEND FAIL"))),
+    ] {
+        let mut e = Engine::<64, 4>::new();
+        e.start(&Command::new(b"AT+QISEND=0,5"), 0).unwrap();
+        assert!(!e.take_prompt());
+        e.feed(b"AT+QISEND=0,5\r\r\n> ", 1);
+        assert!(e.take_prompt(), "the prompt is reported");
+        assert!(!e.take_prompt(), "once");
+        assert_eq!(e.poll(1), None, "still waiting for SEND OK");
+        e.feed(tail, 2);
+        let got = e.poll(2).unwrap().map(|r| r.result.to_vec());
+        assert_eq!(got, want);
+    }
+}
+
+/// `AT+QMTPUBEX=0,1,1,0,"t",2` (reference §2.9 item 5): `OK` then `+QMTPUB: 0,1,0` after it,
+/// with a URC in between; the awaited result is in the reply, the URC in the queue.
+#[test]
+fn awaited_result_after_ok_is_part_of_the_reply() {
+    let mut e = Engine::<64, 4>::new();
+    e.start(&Command::new(b"AT+QMTPUBEX=0,1,1,0,\"t\",2"), 0).unwrap();
+    e.feed(b"\r\n> ", 1);
+    assert!(e.take_prompt());
+    e.feed(b"\r\nOK\r\n", 2);
+    assert_eq!(e.poll(2), None, "OK alone does not finish it");
+    e.feed(b"\r\n+CEREG: 1\r\n\r\n+QMTPUB: 0,1,0\r\n", 3);
+    let reply = e.poll(3).unwrap().unwrap();
+    assert_eq!(reply.result.as_slice(), b"+QMTPUB: 0,1,0");
+    assert_eq!(e.pop_urc().unwrap().line.as_slice(), b"+CEREG: 1");
+}
+
+/// `AT+QIRD=0,1500` (reference §1.9, §2.7): the counted payload after `+QIRD: <n>` may hold
+/// `OK` and CR LF; it is the reply's data, intact.
+#[test]
+fn counted_payload_is_the_reply_data() {
+    let mut e = Engine::<64, 4>::new();
+    e.start(&Command::new(b"AT+QIRD=0,1500"), 0).unwrap();
+    e.feed(b"\r\n+QIRD: 9\r\nOK\r\n\"x\"\r\n\r\nOK\r\n", 1);
+    let reply = e.poll(1).unwrap().unwrap();
+    assert_eq!(reply.line.as_slice(), b"+QIRD: 9");
+    assert_eq!(reply.data.as_slice(), b"OK\r\n\"x\"\r\n");
+}
