@@ -146,11 +146,7 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
                 }
                 reply.lines = reply.lines.saturating_add(1);
             }
-            Routed::Data { bytes, .. } => {
-                if reply.data.extend_from_slice(bytes).is_err() {
-                    *overflow = true;
-                }
-            }
+            Routed::Data { bytes, .. } if reply.data.extend_from_slice(bytes).is_err() => *overflow = true,
             Routed::Prompt(_) => *prompt = true,
             Routed::TooLong { .. } => *overflow = true,
             Routed::Final { result, complete: true } => *outcome = Some(map_final(&result)),
