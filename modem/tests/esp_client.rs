@@ -45,7 +45,10 @@ fn session() -> Session<'static> {
 }
 
 /// Runs the whole flow; returns what the module recorded and what the host received.
-fn full_flow(split: Split) -> (Vec<Published>, Vec<(String, Vec<u8>)>, Option<i16>) {
+/// What the module published, what the host received, the RSSI.
+type Flow = (Vec<Published>, Vec<(String, Vec<u8>)>, Option<i16>);
+
+fn full_flow(split: Split) -> Flow {
     let (mut link, clock) = link(split);
     assert_eq!(link.link_state().unwrap(), LinkState::Down);
     link.connect(&session()).unwrap();
