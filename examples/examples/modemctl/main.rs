@@ -2,7 +2,20 @@
 //!
 //! ```text
 //! cargo run --example modemctl -- parse --command "AT+CREG?" '\r\n+CREG: 2,1,"8BE3","00002BAF"\r\n\r\nOK\r\n'
+//! cargo run --example modemctl -- parse --dialect esp-at --command "AT+CWJAP?" '+CWJAP:"ap","1a:2b:3c:4d:5e:6f",6,-50,0,1,3,0,1\r\nOK\r\n'
 //! ```
+//!
+//! `--dialect esp-at` (before or after `parse`) routes with the ESP-AT command table
+//! (`modem::esp::command`) and types the ESP-AT lines (`modem/ESP-AT.md`): `+CWJAP` (`ssid,
+//! bssid, channel, rssi, pci_en, reconn_interval, listen_interval, scan_mode, pmf`, or
+//! `error_code, reason` for a failed join), `No AP`, `+CWMODE` (`mode`), `+CIPSTA` (`key,
+//! address`), `+IPD` (`link_id, len, remote_ip, remote_port`, the payload in `data`),
+//! `+CIPSNTPTIME` (`year, month, day, hour, minute, second, weekday`), `+MQTTSUBRECV` (`link_id,
+//! topic, data_length`, payload in `data`), `+MQTTCONNECTED`/`+MQTTCONN` (`link_id, [state,]
+//! scheme, host, port, path, reconnect`), `+MQTTDISCONNECTED` (`link_id`), `+MQTTPUB`
+//! (`result`), the `AT+GMR` lines (`kind` `"version"`, `key, value`), `Recv` (`len`), and the
+//! reports `ready`, `WIFI CONNECTED`, `WIFI GOT IP`, `WIFI DISCONNECT`, `CONNECT`, `CLOSED`
+//! (`link_id` in multiple-connection mode), `SEND OK`, `SEND FAIL`.
 //!
 //! TEXT is what the module sent, with `\r`, `\n`, `\t`, `\\`, `\"`, `\0`, `\xHH` and `\uHHHH`
 //! escapes; text without a line ending is one line, and an echo of the command may be present.
@@ -23,7 +36,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use modem::command::{Command, Form};
 use modem::params::prefix_of;
 use modem::response::{self, Qmtrecv};
@@ -34,8 +47,19 @@ use serde_json::{Map, Value, json};
 #[derive(Parser)]
 #[command(name = "modemctl", about = "Parse what a cellular module sent, as the modem crate routes it")]
 struct Cli {
+    /// The AT dialect: 3GPP/Quectel/SIMCom cellular modules, or Espressif's ESP-AT.
+    #[arg(long, global = true, value_enum, default_value_t = Dialect::Cellular)]
+    dialect: Dialect,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Dialect {
+    /// 3GPP TS 27.007 with the Quectel and SIMCom extensions.
+    Cellular,
+    /// Espressif ESP-AT (ESP32/ESP8266 Wi-Fi modules).
+    EspAt,
 }
 
 #[derive(Subcommand)]
@@ -242,9 +266,148 @@ fn typed(line: &[u8], command: Option<&Command<'_>>) -> Value {
     Value::Object(obj)
 }
 
-fn parse(command: Option<&str>, text: &str) -> Result<Value, String> {
+/// One ESP-AT line as a typed JSON object (`modem/ESP-AT.md`).
+fn typed_esp(line: &[u8], command: Option<&Command<'_>>) -> Value {
+    use modem::esp::response as esp;
+    let text = lossy(line);
+    let prefix = prefix_of(line).map(lossy);
+    let mut m = Map::new();
+    let result: Result<(), modem::ParseError> = (|| {
+        match prefix.as_deref() {
+            Some("+CWJAP") => match esp::parse_cwjap_error(line) {
+                Ok(f) => {
+                    m.insert("error_code".into(), json!(f.code()));
+                    m.insert("reason".into(), json!(f.name()));
+                }
+                Err(_) => {
+                    if let Some(ap) = esp::parse_cwjap_query(line)? {
+                        m.insert("ssid".into(), json!(ap.ssid));
+                        m.insert("bssid".into(), json!(ap.bssid));
+                        m.insert("channel".into(), json!(ap.channel));
+                        m.insert("rssi".into(), json!(ap.rssi));
+                        m.insert("pci_en".into(), json!(ap.pci_en));
+                        m.insert("reconn_interval".into(), json!(ap.reconn_interval));
+                        m.insert("listen_interval".into(), json!(ap.listen_interval));
+                        m.insert("scan_mode".into(), json!(ap.scan_mode));
+                        m.insert("pmf".into(), json!(ap.pmf));
+                    }
+                }
+            },
+            Some("+CWMODE") => {
+                m.insert("mode".into(), json!(esp::parse_cwmode(line)?));
+            }
+            Some("+CIPSTA") => {
+                let a = esp::parse_cipsta(line)?;
+                m.insert("key".into(), json!(a.key));
+                m.insert("address".into(), json!(a.address));
+            }
+            Some("+IPD") => {
+                let i = esp::parse_ipd(line)?;
+                m.insert("link_id".into(), json!(i.link));
+                m.insert("len".into(), json!(i.len));
+                m.insert("remote_ip".into(), json!(i.remote.map(|r| r.0)));
+                m.insert("remote_port".into(), json!(i.remote.map(|r| r.1)));
+            }
+            Some("+CIPSNTPTIME") => {
+                let t = esp::parse_sntp_time(line)?;
+                for (k, v) in [
+                    ("year", u32::from(t.year)),
+                    ("month", u32::from(t.month)),
+                    ("day", u32::from(t.day)),
+                    ("hour", u32::from(t.hour)),
+                    ("minute", u32::from(t.minute)),
+                    ("second", u32::from(t.second)),
+                    ("weekday", u32::from(t.weekday)),
+                ] {
+                    m.insert(k.into(), json!(v));
+                }
+            }
+            Some("+MQTTSUBRECV") => {
+                let r = esp::parse_subrecv(line)?;
+                m.insert("link_id".into(), json!(r.link));
+                m.insert("topic".into(), json!(r.topic));
+                m.insert("data_length".into(), json!(r.len));
+            }
+            Some("+MQTTCONNECTED") => {
+                let c = esp::parse_mqtt_connected(line)?;
+                m.insert("link_id".into(), json!(c.link));
+                m.insert("scheme".into(), json!(c.scheme));
+                m.insert("host".into(), json!(c.host));
+                m.insert("port".into(), json!(c.port));
+                m.insert("path".into(), json!(c.path));
+                m.insert("reconnect".into(), json!(c.reconnect));
+            }
+            Some("+MQTTCONN") => {
+                let c = esp::parse_mqttconn(line)?;
+                m.insert("link_id".into(), json!(c.link));
+                m.insert("state".into(), json!(c.state));
+                m.insert("scheme".into(), json!(c.scheme));
+                m.insert("host".into(), json!(c.host));
+                m.insert("port".into(), json!(c.port));
+                m.insert("path".into(), json!(c.path));
+                m.insert("reconnect".into(), json!(c.reconnect));
+            }
+            Some("+MQTTDISCONNECTED") => {
+                m.insert("link_id".into(), json!(esp::parse_mqtt_disconnected(line)?));
+            }
+            Some("+MQTTPUB") => {
+                m.insert("result".into(), json!(if esp::parse_mqttpub_result(line)? { "ok" } else { "fail" }));
+            }
+            Some(_) => {
+                m.insert("raw".into(), json!(text));
+            }
+            None => {
+                let gmr = command.and_then(|c| c.name()) == Some(b"+GMR".as_slice());
+                match esp::classify(line) {
+                    esp::EspEvent::LinkConnect(l) => {
+                        m.insert("kind".into(), json!("CONNECT"));
+                        m.insert("link_id".into(), json!(l));
+                    }
+                    esp::EspEvent::LinkClosed(l) => {
+                        m.insert("kind".into(), json!("CLOSED"));
+                        m.insert("link_id".into(), json!(l));
+                    }
+                    esp::EspEvent::Other(_) if gmr => {
+                        let v = esp::parse_gmr_line(line)?;
+                        m.insert("kind".into(), json!("version"));
+                        m.insert("key".into(), json!(v.key));
+                        m.insert("value".into(), json!(v.value));
+                    }
+                    esp::EspEvent::Other(_) => {
+                        let recv = text
+                            .strip_prefix("Recv ")
+                            .and_then(|r| r.strip_suffix(" bytes"))
+                            .and_then(|n| n.parse::<u32>().ok());
+                        if let Some(n) = recv {
+                            m.insert("kind".into(), json!("Recv"));
+                            m.insert("len".into(), json!(n));
+                        } else {
+                            m.insert("kind".into(), json!(text));
+                        }
+                    }
+                    _ => {
+                        m.insert("kind".into(), json!(text));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    let mut obj = Map::new();
+    obj.insert("kind".into(), json!(prefix.unwrap_or_else(|| text.clone())));
+    if let Err(e) = result {
+        obj.insert("raw".into(), json!(text));
+        obj.insert("error".into(), json!(e.to_string()));
+        return Value::Object(obj);
+    }
+    obj.extend(m);
+    Value::Object(obj)
+}
+
+fn parse(dialect: Dialect, command: Option<&str>, text: &str) -> Result<Value, String> {
     let bytes = unescape(text)?;
-    let command = command.map(|c| Command::new(c.as_bytes()));
+    let esp = dialect == Dialect::EspAt;
+    let command = command.map(|c| if esp { modem::esp::command(c.as_bytes()) } else { Command::new(c.as_bytes()) });
     let mut router = Router::<4096, 64>::new();
     if let Some(c) = &command {
         router.begin(c).map_err(|e| e.to_string())?;
@@ -279,12 +442,13 @@ fn parse(command: Option<&str>, text: &str) -> Result<Value, String> {
         on(r);
     }
     // An `AT+COPS=?` list may be split over several lines (vector cops-023): join them.
-    if command.as_ref().is_some_and(|c| c.name() == Some(b"+COPS") && c.form() == Form::Test) && lines.len() > 1 {
+    if !esp && command.as_ref().is_some_and(|c| c.name() == Some(b"+COPS") && c.form() == Form::Test) && lines.len() > 1
+    {
         let joined = lines.iter().flat_map(|(l, _)| l.clone()).collect();
         lines = vec![(joined, Vec::new())];
     }
     let to_json = |(line, data): &(Vec<u8>, Vec<u8>)| {
-        let mut v = typed(line, command.as_ref());
+        let mut v = if esp { typed_esp(line, command.as_ref()) } else { typed(line, command.as_ref()) };
         if !data.is_empty()
             && let Value::Object(m) = &mut v
         {
@@ -307,7 +471,7 @@ fn parse(command: Option<&str>, text: &str) -> Result<Value, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Parse { command, text } => match parse(command.as_deref(), &text) {
+        Cmd::Parse { command, text } => match parse(cli.dialect, command.as_deref(), &text) {
             Ok(v) => {
                 println!("{v}");
                 ExitCode::SUCCESS
