@@ -164,8 +164,14 @@ fn wifi_drop_in_the_middle_of_a_binary_publish() {
     let stats = link.stats();
     assert_eq!((stats.wifi_drops, stats.mqtt_drops), (1, 1));
     assert_eq!(link.publish("t", b"x", QoS::AtMostOnce, false), Err(EspError::NotConnected));
-    // Reconnecting joins again and the session comes back.
+    // Reconnecting joins again, releases the old MQTT link and the session comes back.
     link.connect(&session()).unwrap();
+    let cmds = sim(&mut link).commands().to_vec();
+    let clean = cmds.iter().rposition(|c| c.as_slice() == b"AT+MQTTCLEAN=0").expect("MQTTCLEAN before reconfiguring");
+    assert!(cmds[clean..].iter().any(|c| c.starts_with(b"AT+MQTTUSERCFG=")));
+    // Connecting while connected works too.
+    link.connect(&session()).unwrap();
+    assert_eq!(link.link_state().unwrap(), LinkState::Connected);
     link.publish("t", b"x", QoS::AtMostOnce, false).unwrap();
     assert_eq!(sim(&mut link).published().len(), 1);
 }

@@ -321,3 +321,42 @@ fn ipd_header_edge_cases_in_the_framer() {
     assert_eq!(esp_header(b"+MQTTSUBRECV:0,\"t\",3,", b','), Some(3));
     assert_eq!(esp_header(b"+MQTTSUBRECV:0,t,3,", b','), None);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any payload (OK, CRLF, NUL, quotes, commas, `>`) in `+IPD` and `+MQTTSUBRECV`, cut at
+        /// any two points, is delivered intact after the right header (ESP-AT.md §4, §6).
+        #[test]
+        fn esp_payloads_survive_any_split(
+            payload in proptest::collection::vec(any::<u8>(), 1..200),
+            link in proptest::option::of(0u8..5),
+            a in 0usize..400,
+            b in 0usize..400,
+            mqtt in any::<bool>(),
+        ) {
+            let mut text = if mqtt {
+                format!("\r\n+MQTTSUBRECV:0,\"lockers/1\",{},", payload.len()).into_bytes()
+            } else {
+                let link = link.map(|l| format!("{l},")).unwrap_or_default();
+                format!("\r\n+IPD,{link}{}:", payload.len()).into_bytes()
+            };
+            text.extend_from_slice(&payload);
+            text.extend_from_slice(b"\r\nWIFI GOT IP\r\n");
+            let (a, b) = (a.min(text.len()), b.min(text.len()));
+            let (lo, hi) = (a.min(b), a.max(b));
+            let (_, queued) = run(None, &[&text[..lo], &text[lo..hi], &text[hi..]]);
+            prop_assert_eq!(queued.len(), 2);
+            prop_assert_eq!(&queued[0].1, &payload);
+            prop_assert_eq!(queued[1].0.as_slice(), b"WIFI GOT IP");
+            if mqtt {
+                prop_assert_eq!(usize::from(parse_subrecv(&queued[0].0).unwrap().len), payload.len());
+            } else {
+                let ipd = parse_ipd(&queued[0].0).unwrap();
+                prop_assert_eq!((ipd.link, usize::from(ipd.len)), (link, payload.len()));
+            }
+        }
+    }
+}

@@ -109,6 +109,7 @@ pub struct EspUplink<U, D, C> {
     password: String<64>,
     wifi: Wifi,
     mqtt: bool,
+    configured: bool,
     started: bool,
     held: Deque<Urc<LINE>, URCS>,
     stats: EspStats,
@@ -127,6 +128,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
             password: String::try_from(password).map_err(|_| EspError::TooLong)?,
             wifi: Wifi::Down,
             mqtt: false,
+            configured: false,
             started: false,
             held: Deque::new(),
             stats: EspStats::default(),
@@ -356,6 +358,15 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Uplink for EspUplink<U, 
         if self.wifi != Wifi::GotIp {
             self.join()?;
         }
+        if self.configured {
+            // A previous session (connected, dropped or refused) must be released before the
+            // link can be configured again (error 0x6004 "already connected", ESP-AT.md §6).
+            match self.cmd(b"AT+MQTTCLEAN=0") {
+                Ok(_) | Err(EspError::Modem(Error::Command(CommandError::Error))) => {}
+                Err(e) => return Err(e),
+            }
+            self.mqtt = false;
+        }
         let (user, pass) = session.credentials.unwrap_or(("", ""));
         let mut line = Line::new();
         let _ = line.extend_from_slice(b"AT+MQTTUSERCFG=0,1,");
@@ -367,6 +378,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Uplink for EspUplink<U, 
         }
         line.extend_from_slice(b",0,0,\"\"").map_err(|_| EspError::TooLong)?;
         self.cmd(&line)?;
+        self.configured = true;
         if let Some(will) = session.will {
             let payload = core::str::from_utf8(will.payload).map_err(|_| EspError::TooLong)?;
             let mut line = Line::new();
@@ -466,6 +478,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Uplink for EspUplink<U, 
     fn disconnect(&mut self) -> Result<(), Self::Error> {
         self.cmd(b"AT+MQTTCLEAN=0")?;
         self.mqtt = false;
+        self.configured = false;
         Ok(())
     }
 }
