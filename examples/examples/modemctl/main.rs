@@ -34,6 +34,8 @@
 //! cell ids converted; operator names sent as hex UCS2 are decoded. A line that has no typed parser has `raw`; one that fails to parse has
 //! `raw` and `error`. Payload bytes that followed a line (`+QIRD`, `+CIPRXGET: 2`) are in `data`.
 
+mod port;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -50,6 +52,12 @@ struct Cli {
     /// The AT dialect: 3GPP/Quectel/SIMCom cellular modules, or Espressif's ESP-AT.
     #[arg(long, global = true, value_enum, default_value_t = Dialect::Cellular)]
     dialect: Dialect,
+    /// Serial port of a real module (for `info` and `mqtt-pub`; ESP-AT only so far).
+    #[arg(long, global = true)]
+    port: Option<String>,
+    /// Baud rate of `--port` (ESP-AT's factory default is 115200).
+    #[arg(long, global = true, default_value_t = 115_200)]
+    baud: u32,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -71,6 +79,38 @@ enum Cmd {
         command: Option<String>,
         /// What the module sent, with \r, \n, \xHH escapes.
         text: String,
+    },
+    /// Query a module on `--port`: firmware, Wi-Fi mode, joined AP, RSSI, address (one JSON
+    /// object).
+    Info,
+    /// Join Wi-Fi (unless joined), connect to a broker, publish one message, disconnect.
+    MqttPub {
+        /// Wi-Fi SSID (omit if the module joins by itself).
+        #[arg(long, default_value = "")]
+        ssid: String,
+        /// Wi-Fi password.
+        #[arg(long, default_value = "")]
+        password: String,
+        /// Broker host.
+        #[arg(long)]
+        host: String,
+        /// Broker TCP port.
+        #[arg(long, default_value_t = 1883)]
+        broker_port: u16,
+        /// MQTT client id.
+        #[arg(long, default_value = "modemctl")]
+        client_id: String,
+        /// Topic.
+        #[arg(long)]
+        topic: String,
+        /// QoS 0, 1 or 2.
+        #[arg(long, default_value_t = 0)]
+        qos: u8,
+        /// Retain flag.
+        #[arg(long)]
+        retain: bool,
+        /// The message (with the same escapes as `parse`).
+        message: String,
     },
 }
 
@@ -481,5 +521,33 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        cmd => {
+            let outcome = (|| {
+                let path = cli.port.as_deref().ok_or("--port PATH is required")?;
+                if cli.dialect != Dialect::EspAt {
+                    return Err("--port is implemented for --dialect esp-at only so far".to_string());
+                }
+                match cmd {
+                    Cmd::Info => port::esp_info(path, cli.baud),
+                    Cmd::MqttPub { ssid, password, host, broker_port, client_id, topic, qos, retain, message } => {
+                        let message = unescape(&message)?;
+                        let p =
+                            port::MqttPub { ssid, password, host, broker_port, client_id, topic, message, qos, retain };
+                        port::esp_mqtt_pub(path, cli.baud, &p)
+                    }
+                    Cmd::Parse { .. } => Err("unreachable".into()),
+                }
+            })();
+            match outcome {
+                Ok(v) => {
+                    println!("{v}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("modemctl: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
 }

@@ -136,7 +136,8 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
     }
 
     /// Brings the module up: waits up to `ready_ms` for `ready` (ESP-AT.md §1), then `AT` (3
-    /// tries), `ATE0` and `AT+CWMODE=1` (station, ESP-AT.md §3).
+    /// tries), `ATE0` and `AT+CWMODE=1` (station, ESP-AT.md §3), then asks `AT+CWJAP?` and
+    /// `AT+MQTTCONN?` whether the module is already joined or connected.
     ///
     /// # Errors
     ///
@@ -170,6 +171,12 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
         self.cmd(b"ATE0")?;
         self.cmd(b"AT+CWMODE=1")?;
         self.started = true;
+        // A module that was already on may have joined by itself (auto-connect, ESP-AT.md §3):
+        // learn the state instead of assuming it.
+        match self.repoll() {
+            Ok(()) | Err(EspError::Modem(Error::Parse(_) | Error::Command(CommandError::Error))) => {}
+            Err(e) => return Err(e),
+        }
         self.process()?;
         Ok(())
     }
