@@ -3,6 +3,8 @@
 //! - arbitrary bytes, with or without an ESP-AT command pending: no panic, every payload chunk
 //!   within the buffer, and the routed events and queued URCs do not depend on how the bytes
 //!   were cut (whole vs. arbitrary split points);
+//! - every ESP-AT parser (`modem::esp::response`) on every line of the arbitrary bytes: no
+//!   panic, and a parsed `+IPD`/`+MQTTSUBRECV` header agrees with the framer's count;
 //! - a well-formed `+IPD,[<link>,]<len>[,"<ip>",<port>]:<data>` with arbitrary data, after
 //!   arbitrary text lines and at arbitrary split points: queued once, its data intact.
 #![no_main]
@@ -85,7 +87,32 @@ fn split<'a>(bytes: &'a [u8], cuts: &[u8]) -> Vec<&'a [u8]> {
     out
 }
 
+fn parsers(raw: &[u8]) {
+    use modem::esp::response as r;
+    for line in raw.split(|&b| b == b'\r' || b == b'\n') {
+        let _ = r::parse_cwjap_error(line);
+        let _ = r::parse_cwjap_query(line);
+        let _ = r::parse_cwmode(line);
+        let _ = r::parse_cipsta(line);
+        let _ = r::parse_gmr_line(line);
+        let _ = r::parse_sntp_time(line);
+        let _ = r::parse_mqtt_connected(line);
+        let _ = r::parse_mqtt_disconnected(line);
+        let _ = r::parse_mqttconn(line);
+        let _ = r::parse_mqttpub_result(line);
+        let _ = r::classify(line);
+        if let (Ok(ipd), Some(n)) = (r::parse_ipd(line), modem::framer::esp_header(line, b':')) {
+            assert_eq!(usize::from(ipd.len), n);
+        }
+        if let (Ok(m), Some(n)) = (r::parse_subrecv(line), modem::framer::esp_header(line, b',')) {
+            assert_eq!(usize::from(m.len), n);
+        }
+    }
+}
+
 fuzz_target!(|input: Input<'_>| {
+    parsers(input.raw);
+
     // Arbitrary bytes: split invariance.
     let whole = run(input.command, &[input.raw]);
     assert_eq!(run(input.command, &split(input.raw, &input.cuts)), whole);

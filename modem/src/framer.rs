@@ -350,9 +350,13 @@ fn header_payload(line: &[u8]) -> Option<usize> {
 ///   colon inside the quoted address (IPv6) is not the end of the header: the quote is still open.
 /// - `+MQTTSUBRECV:<link>,"<topic>",<len>,` (MQTT AT Commands, `AT+MQTTSUB`; ESP-AT.md §6).
 ///
-/// The passive-mode notice `+IPD,<link>,<len>` has no colon and stays an ordinary line.
+/// `line` must end with `last`. The passive-mode notice `+IPD,<link>,<len>` has no colon and stays
+/// an ordinary line.
 pub fn esp_header(line: &[u8], last: u8) -> Option<usize> {
-    let head = line.get(..line.len().checked_sub(1)?)?;
+    let (&end, head) = line.split_last()?;
+    if end != last {
+        return None;
+    }
     let mut fields: [Option<Field<'_>>; 5] = [None; 5];
     let mut count = 0;
     fn collect<'a>(head: &'a [u8], start: usize, fields: &mut [Option<Field<'a>>; 5], count: &mut usize) -> Option<()> {

@@ -320,6 +320,7 @@ fn ipd_header_edge_cases_in_the_framer() {
     assert_eq!(esp_header(b"+MQTTSUBRECV:0,\"t\",", b','), None);
     assert_eq!(esp_header(b"+MQTTSUBRECV:0,\"t\",3,", b','), Some(3));
     assert_eq!(esp_header(b"+MQTTSUBRECV:0,t,3,", b','), None);
+    assert_eq!(esp_header(b"+IPD,26", b':'), None, "the line must end with the trigger byte");
 }
 
 mod props {

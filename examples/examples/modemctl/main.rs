@@ -17,6 +17,18 @@
 //! reports `ready`, `WIFI CONNECTED`, `WIFI GOT IP`, `WIFI DISCONNECT`, `CONNECT`, `CLOSED`
 //! (`link_id` in multiple-connection mode), `SEND OK`, `SEND FAIL`.
 //!
+//! A real ESP-AT module on a serial port (8N1, `--baud`, default 115200):
+//!
+//! ```text
+//! cargo run --example modemctl -- --port /dev/ttyUSB0 --dialect esp-at info
+//! cargo run --example modemctl -- --port /dev/ttyUSB0 --dialect esp-at mqtt-pub --ssid locker-wifi \
+//!     --password secret --host broker.local --topic lockers/7/door/3 --qos 1 '{"open":true}'
+//! ```
+//!
+//! `info` prints `version, mode, joined, ssid, bssid, channel, rssi, ip`; `mqtt-pub` joins (unless
+//! the module is joined already and `--ssid` is omitted), connects, publishes, disconnects and
+//! prints `published, topic, bytes, qos, rssi`. Errors go to stderr with exit status 1.
+//!
 //! TEXT is what the module sent, with `\r`, `\n`, `\t`, `\\`, `\"`, `\0`, `\xHH` and `\uHHHH`
 //! escapes; text without a line ending is one line, and an echo of the command may be present.
 //! `parse` prints one JSON object:
@@ -47,7 +59,10 @@ use modem::router::{Routed, Router};
 use serde_json::{Map, Value, json};
 
 #[derive(Parser)]
-#[command(name = "modemctl", about = "Parse what a cellular module sent, as the modem crate routes it")]
+#[command(
+    name = "modemctl",
+    about = "Parse what a cellular or ESP-AT module sent, as the modem crate routes it; query an ESP-AT module on a port"
+)]
 struct Cli {
     /// The AT dialect: 3GPP/Quectel/SIMCom cellular modules, or Espressif's ESP-AT.
     #[arg(long, global = true, value_enum, default_value_t = Dialect::Cellular)]
