@@ -62,6 +62,7 @@ fn full_flow(split: Split) -> Flow {
 
     link.publish("lockers/7/door/3", br#"{"open":true,"n":"a,b"}"#, QoS::AtLeastOnce, false).unwrap();
     link.publish("lockers/7/blob", b"\0\x01OK\r\nERROR\r\n\xff", QoS::AtMostOnce, true).unwrap();
+    link.publish("lockers/7/state", b"occupied 12/24", QoS::ExactlyOnce, true).unwrap();
     link.subscribe("lockers/7/cmd/#", QoS::AtLeastOnce).unwrap();
     link.subscribe("lockers/7/cmd/#", QoS::AtLeastOnce).unwrap(); // ALREADY SUBSCRIBE is fine
     let t = clock.now_ms();
@@ -74,6 +75,14 @@ fn full_flow(split: Split) -> Flow {
     while let Some(m) = link.receive(&mut buf).unwrap() {
         received.push((m.topic.to_owned(), m.payload.to_vec()));
     }
+    let cmds: Vec<Vec<u8>> = sim(&mut link).commands().to_vec();
+    let publishes: Vec<&[u8]> =
+        cmds.iter().filter(|c| c.starts_with(b"AT+MQTTPUB")).map(|c| &c[..c.len().min(24)]).collect();
+    // JSON (quotes, commas) and binary go raw; plain text inline.
+    assert_eq!(
+        publishes,
+        vec![&b"AT+MQTTPUBRAW=0,\"lockers"[..], b"AT+MQTTPUBRAW=0,\"lockers", b"AT+MQTTPUB=0,\"lockers/7/"]
+    );
     let rssi = link.signal_dbm().unwrap();
     link.disconnect().unwrap();
     assert_eq!(link.link_state().unwrap(), LinkState::Online);
@@ -98,6 +107,7 @@ fn connect_publish_subscribe_receive() {
                 qos: 0,
                 retain: true
             },
+            Published { topic: "lockers/7/state".into(), payload: b"occupied 12/24".to_vec(), qos: 2, retain: true },
         ]
     );
     // The unsubscribed topic never arrives; the empty message has nothing to count, its line

@@ -8,8 +8,9 @@
 //!    `+CWJAP:<code>` ([`JoinFailure`]).
 //! 3. [`Uplink::connect`]: joins first when needed, then `AT+MQTTUSERCFG`, `AT+MQTTCONNCFG`
 //!    (keep-alive, clean session and the will), `AT+MQTTCONN`.
-//! 4. [`Uplink::publish`]: `AT+MQTTPUB` for short printable payloads, `AT+MQTTPUBRAW` with the
-//!    `>` prompt and the awaited `+MQTTPUB:OK` for anything else (binary, NUL, long).
+//! 4. [`Uplink::publish`]: `AT+MQTTPUB` for short printable payloads without `"`, `,` or `\`,
+//!    `AT+MQTTPUBRAW` with the `>` prompt and the awaited `+MQTTPUB:OK` for anything else
+//!    (JSON, binary, NUL, long).
 //! 5. [`Uplink::receive`]: the `+MQTTSUBRECV` URCs, whose payload the framer counted.
 //!
 //! The link state follows the message reports (`WIFI CONNECTED`, `WIFI GOT IP`,
@@ -342,7 +343,10 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
     }
 
     fn publish_text(&mut self, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> Option<Line> {
-        if !payload.iter().all(|b| (0x20..0x7f).contains(b)) {
+        // Only plain printable text goes inline: quotes, commas and backslashes would need the
+        // escape syntax inside the string parameter, and `\0` cannot be sent at all (ESP-AT.md
+        // §6); anything else is published with `AT+MQTTPUBRAW`.
+        if !payload.iter().all(|b| (0x20..0x7f).contains(b) && !matches!(b, b'"' | b',' | b'\\')) {
             return None;
         }
         let mut line = Line::new();
