@@ -353,6 +353,12 @@ fn esp_tcp_and_mqtt() {
         v["urcs"],
         json!([{"kind": "+MQTTCONNECTED", "link_id": 0, "scheme": 1, "host": "192.168.10.234", "port": 1883, "path": "", "reconnect": 1}])
     );
+    // AT Messages `ERR CODE:<0x%08x>`; MQTT Error Codes 0x6004 AT_MQTT_ALREADY_CONNECTED.
+    let v = parse_esp(Some(r#"AT+MQTTCONN=0,"h",1883,1"#), r"ERR CODE:0x00006004\r\nERROR\r\n");
+    assert_eq!(
+        (v["final"].clone(), v["lines"].clone()),
+        (json!("error"), json!([{"kind": "ERR CODE", "code": 0x6004}]))
+    );
     let v = parse_esp(Some(r#"AT+MQTTPUBRAW=0,"t",5,1,0"#), r"OK\r\n> +MQTTPUB:OK\r\n");
     assert_eq!((v["prompt"].clone(), v["lines"].clone()), (json!(true), json!([{"kind": "+MQTTPUB", "result": "ok"}])));
     let v = parse_esp(None, r#"+MQTTSUBRECV:0,"lockers/7",9,a,"b"\r\nOK\r\n+MQTTDISCONNECTED:0\r\n"#);

@@ -182,8 +182,16 @@ fn wifi_drop_in_the_middle_of_a_binary_publish() {
     // Connecting while connected works too.
     link.connect(&session()).unwrap();
     assert_eq!(link.link_state().unwrap(), LinkState::Connected);
+    // The module's `ERR CODE:0x...` before `ERROR` is typed (0x6004: already connected).
+    let again = link.modem_mut().run(&modem::esp::command(br#"AT+MQTTCONN=0,"h",1883,0"#), None);
+    assert!(again.is_err());
+    assert_eq!(modem::esp::response::parse_err_code(&link.modem_mut().failed_reply().line), Ok(0x6004));
     link.publish("t", b"x", QoS::AtMostOnce, false).unwrap();
     assert_eq!(sim(&mut link).published().len(), 1);
+    // The session ends behind the client's back (no report): the module's error code says why.
+    link.modem_mut().run(&modem::esp::command(b"AT+MQTTCLEAN=0"), None).unwrap();
+    assert_eq!(link.publish("t", b"text", QoS::AtMostOnce, false), Err(EspError::Code(0x6051)));
+    assert_eq!(link.publish("t", b"\0raw", QoS::AtMostOnce, false), Err(EspError::Code(0x6051)));
 }
 
 #[test]

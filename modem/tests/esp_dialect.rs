@@ -262,6 +262,23 @@ fn mqtt_connect_publish_raw_subscribe_receive() {
 }
 
 #[test]
+fn err_code_before_error() {
+    // AT Messages: `ERR CODE:<0x%08x>`; MQTT Error Codes: 0x6004 AT_MQTT_ALREADY_CONNECTED.
+    let (items, _) = check_splits(
+        Some(r#"AT+MQTTCONN=0,"h",1883,1"#),
+        b"ERR CODE:0x00006004
+ERROR
+",
+    );
+    assert_eq!(final_name(&items), Some("error"));
+    let info = infos(&items);
+    assert_eq!(parse_err_code(&info[0]), Ok(0x6004));
+    assert!(parse_err_code(b"ERR CODE:6004").is_err());
+    assert!(parse_err_code(b"ERR CODE:0x1234567890").is_err());
+    assert!(parse_err_code(b"ERR CODE:0xZZ").is_err());
+}
+
+#[test]
 fn sntp_time() {
     // TCP-IP AT Commands, AT+CIPSNTPTIME example.
     let (items, _) = check_splits(Some("AT+CIPSNTPTIME?"), b"+CIPSNTPTIME:Mon Dec 12 02:33:32 2016\r\nOK\r\n");

@@ -13,7 +13,7 @@
 //! `+CIPSNTPTIME` (`year, month, day, hour, minute, second, weekday`), `+MQTTSUBRECV` (`link_id,
 //! topic, data_length`, payload in `data`), `+MQTTCONNECTED`/`+MQTTCONN` (`link_id, [state,]
 //! scheme, host, port, path, reconnect`), `+MQTTDISCONNECTED` (`link_id`), `+MQTTPUB`
-//! (`result`), the `AT+GMR` lines (`kind` `"version"`, `key, value`), `Recv` (`len`), and the
+//! (`result`), `ERR CODE` (`code`, a number), the `AT+GMR` lines (`kind` `"version"`, `key, value`), `Recv` (`len`), and the
 //! reports `ready`, `WIFI CONNECTED`, `WIFI GOT IP`, `WIFI DISCONNECT`, `CONNECT`, `CLOSED`
 //! (`link_id` in multiple-connection mode), `SEND OK`, `SEND FAIL`.
 //!
@@ -421,6 +421,10 @@ fn typed_esp(line: &[u8], command: Option<&Command<'_>>) -> Value {
                     esp::EspEvent::LinkClosed(l) => {
                         m.insert("kind".into(), json!("CLOSED"));
                         m.insert("link_id".into(), json!(l));
+                    }
+                    esp::EspEvent::Other(_) if line.starts_with(b"ERR CODE:") => {
+                        m.insert("kind".into(), json!("ERR CODE"));
+                        m.insert("code".into(), json!(esp::parse_err_code(line)?));
                     }
                     esp::EspEvent::Other(_) if gmr => {
                         let v = esp::parse_gmr_line(line)?;

@@ -42,6 +42,9 @@ pub enum EspError<E> {
     /// A parameter does not fit into one command line or a fixed-size field (SSID over 32
     /// bytes, password over 64, a will payload that is not text).
     TooLong,
+    /// The command failed with `ERR CODE:0x<code>` before `ERROR` (MQTT codes 0x6001-0x6052,
+    /// ESP-AT.md §6).
+    Code(u32),
     /// The MQTT session is not connected.
     NotConnected,
     /// A received message does not fit into the caller's buffer, or was longer than the line
@@ -55,6 +58,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for EspError<E> {
             Self::Modem(e) => write!(f, "{e}"),
             Self::Join(j) => write!(f, "Wi-Fi join failed: {} (+CWJAP:{})", j.name(), j.code()),
             Self::TooLong => f.write_str("parameter too long for an ESP-AT command"),
+            Self::Code(c) => write!(f, "ERR CODE:0x{c:08x}"),
             Self::NotConnected => f.write_str("MQTT session not connected"),
             Self::MessageTooLong => f.write_str("received message longer than the buffer"),
         }
@@ -280,8 +284,22 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
 
     fn cmd(&mut self, text: &[u8]) -> Result<Reply<LINE>, EspError<U::Error>> {
         let reply = self.modem.run(&command(text), None);
+        let reply = self.typed_failure(reply);
         self.process()?;
-        Ok(reply?)
+        reply
+    }
+
+    /// `ERROR` after `ERR CODE:0x...` becomes [`EspError::Code`].
+    fn typed_failure(&self, reply: Result<Reply<LINE>, Error<U::Error>>) -> Result<Reply<LINE>, EspError<U::Error>> {
+        match reply {
+            Err(Error::Command(CommandError::Error)) => {
+                match super::response::parse_err_code(&self.modem.failed_reply().line) {
+                    Ok(code) => Err(EspError::Code(code)),
+                    Err(_) => Err(Error::Command(CommandError::Error).into()),
+                }
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Reads what the UART has ready and applies the queued reports to the state; messages are
@@ -439,8 +457,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Uplink for EspUplink<U, 
         .map_err(|_| EspError::TooLong)?;
         line.extend_from_slice(tail.as_bytes()).map_err(|_| EspError::TooLong)?;
         let reply = self.modem.run(&command(&line), Some((payload, None)));
+        let reply = self.typed_failure(reply);
         self.process()?;
-        reply.map(|_| ()).map_err(EspError::from)
+        reply.map(|_| ())
     }
 
     fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<(), Self::Error> {

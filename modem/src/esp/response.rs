@@ -523,6 +523,27 @@ pub fn parse_mqttpub_result(line: &[u8]) -> Result<bool, ParseError> {
     }
 }
 
+/// `ERR CODE:0x<%08x>`, the error code ESP-AT prints before `ERROR` (AT Messages; MQTT Error
+/// Codes 0x6001-0x6052, ESP-AT.md §1, §6).
+///
+/// # Errors
+///
+/// [`ParseError`] for another line.
+pub fn parse_err_code(line: &[u8]) -> Result<u32, ParseError> {
+    let rest = trim(line).strip_prefix(b"ERR CODE:").ok_or(ParseError::Prefix { expected: "ERR CODE" })?;
+    let invalid = ParseError::Invalid { field: "code", offset: 9 };
+    let hex = rest.strip_prefix(b"0x").or_else(|| rest.strip_prefix(b"0X")).ok_or(invalid)?;
+    if hex.is_empty() || hex.len() > 8 {
+        return Err(invalid);
+    }
+    let mut value: u32 = 0;
+    for &b in hex {
+        let digit = char::from(b).to_digit(16).ok_or(invalid)?;
+        value = (value << 4) | digit;
+    }
+    Ok(value)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Message reports
 

@@ -557,7 +557,10 @@ impl EspSim {
                 vec![format!("+MQTTCONN:0,{state},1,\"{host}\",\"{port}\",\"\",0").into_bytes(), ok]
             }
             (b"AT+MQTTCONN", false, 4) => {
-                if !self.mqtt_user_set || self.joined.is_none() || self.mqtt_connected {
+                if self.mqtt_connected {
+                    // AT_MQTT_ALREADY_CONNECTED (MQTT Error Codes).
+                    vec![b"ERR CODE:0x00006004".to_vec(), b"ERROR".to_vec()]
+                } else if !self.mqtt_user_set || self.joined.is_none() {
                     vec![b"ERROR".to_vec()]
                 } else {
                     let (host, port) = (p(1).string(), p(2).num().unwrap_or(0) as u16);
@@ -572,7 +575,8 @@ impl EspSim {
             }
             (b"AT+MQTTPUB", false, 5) => {
                 if !self.mqtt_connected {
-                    vec![b"ERROR".to_vec()]
+                    // AT_MQTT_IN_DISCONNECTED_STATE (MQTT Error Codes).
+                    vec![b"ERR CODE:0x00006051".to_vec(), b"ERROR".to_vec()]
                 } else {
                     self.published.push(Published {
                         topic: p(1).string(),
@@ -585,7 +589,11 @@ impl EspSim {
             }
             (b"AT+MQTTPUBRAW", false, 5) => {
                 let len = p(2).num().unwrap_or(0);
-                if !self.mqtt_connected || !(1..=8192).contains(&len) {
+                if !self.mqtt_connected {
+                    self.emit_line(at, b"ERR CODE:0x00006051");
+                    return self.emit_line(at, b"ERROR");
+                }
+                if !(1..=8192).contains(&len) {
                     return self.emit_line(at, b"ERROR");
                 }
                 let (topic, qos, retain) = (p(1).string(), p(3).num().unwrap_or(0) as u8, p(4).num() == Some(1));
