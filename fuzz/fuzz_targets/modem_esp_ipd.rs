@@ -100,6 +100,7 @@ fn parsers(raw: &[u8]) {
         let _ = r::parse_mqtt_disconnected(line);
         let _ = r::parse_mqttconn(line);
         let _ = r::parse_mqttpub_result(line);
+        let _ = r::parse_err_code(line);
         let _ = r::classify(line);
         if let (Ok(ipd), Some(n)) = (r::parse_ipd(line), modem::framer::esp_header(line, b':')) {
             assert_eq!(usize::from(ipd.len), n);
