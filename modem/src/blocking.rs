@@ -148,8 +148,46 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.exchange(text, Some((data, terminator)))
     }
 
-    fn exchange(&mut self, text: &[u8], mut data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
-        let command = Command::new(text);
+    /// Runs a command described by the caller (another dialect's table, e.g.
+    /// [`crate::esp::command`], or overridden fields), with the data to write at its prompt.
+    ///
+    /// # Errors
+    ///
+    /// As [`Modem::command_with_data`].
+    pub fn run(
+        &mut self,
+        command: &Command<'_>,
+        data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.exchange_command(command, data)
+    }
+
+    /// What the last failed command received (see [`Engine::failed_reply`]).
+    pub fn failed_reply(&self) -> &Reply<LINE> {
+        self.engine.failed_reply()
+    }
+
+    /// The clock's current time in milliseconds.
+    pub fn now_ms(&mut self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Sleeps `ms` milliseconds with the driver's delay.
+    pub fn delay_ms(&mut self, ms: u32) {
+        self.delay.delay_ms(ms);
+    }
+
+    fn exchange(&mut self, text: &[u8], data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.exchange_command(&Command::new(text), data)
+    }
+
+    fn exchange_command(
+        &mut self,
+        command: &Command<'_>,
+        mut data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        let command = *command;
+        let text = command.text;
         let give_up = self.clock.now_ms().saturating_add(u64::from(command.timeout_ms));
         loop {
             self.poll()?;

@@ -6,6 +6,7 @@ pub mod blocking;
 pub mod command;
 pub mod engine;
 pub mod error;
+pub mod esp;
 pub mod framer;
 pub mod params;
 pub mod response;

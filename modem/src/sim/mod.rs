@@ -16,6 +16,8 @@
 //! blocking UART read would wait), or fails with [`SimError::Idle`] when nothing will ever come.
 //! A driver with its own timeouts should poll `read_ready` and advance the clock itself.
 
+pub mod esp;
+
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
