@@ -21,10 +21,20 @@ use lockproto::native::{self, ResetCause};
 
 /// Lock channels of this board.
 const CHANNELS: usize = 24;
-/// Events the native log keeps (PROTOCOL.md §5.3 recommends 64 or more; lockdrv's default).
-const EVENTS: usize = lockdrv::board::native::DEFAULT_EVENTS;
-/// Replies the native retry cache keeps (PROTOCOL.md §5.2: 2 recommended; lockdrv's default).
+/// Events the native log keeps: 24, fewer than PROTOCOL.md §5.3's recommended 64, to fit the
+/// firmware in 2 KiB of RAM. A master polling every second reads them long before 24 pile up;
+/// should they, the next read says `lost` (§5.3) and the master falls back to a status read.
+const EVENTS: usize = 24;
+/// Replies the native retry cache keeps (PROTOCOL.md §5.2: 2 recommended).
 const CACHE: usize = lockdrv::board::native::DEFAULT_CACHE;
+/// Bytes per cached reply: enough for every unlock reply, the requests that must never run
+/// twice; replies to reads are answered again instead.
+const CACHE_MAX: usize = lockdrv::board::native::UNLOCK_REPLY_MAX_LEN;
+/// Receive buffer: the longest native request is 30 bytes (an UnlockMany of 128 locks).
+const RX: usize = 64;
+/// Transmit buffer, which also bounds one reply: a status of 24 channels is 44 bytes, and an
+/// events reply carries as many records as fit (9 here) and says `more`.
+const TX: usize = 96;
 /// The board's bus address (the native protocol numbers boards from 1).
 const ADDRESS: u8 = 1;
 /// The board's unique id: "LM3S6965" in ASCII.
@@ -36,7 +46,7 @@ const UID: u64 = u64::from_be_bytes(*b"LM3S6965");
 const SYSTEM_HZ: u32 = 12_000_000;
 
 /// The firmware's type: the native protocol on a 24-channel board.
-type Core = BoardCore<NativeFirmware<EVENTS, CACHE>, CHANNELS>;
+type Core = BoardCore<NativeFirmware<EVENTS, CACHE, CACHE_MAX>, CHANNELS, RX, TX>;
 
 /// Milliseconds since boot, counted by the SysTick exception. Only that handler writes it (a
 /// load and a store, which thumbv6m has; it has no read-modify-write atomics).
@@ -119,7 +129,8 @@ fn halt() -> ! {
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    // The core never panics on bus input (lints deny unwrap, expect, panics and indexing);
-    // should anything else, stop with every output off rather than reset into a loop.
+    // The core never panics on bus input (lints deny unwrap, expect, panics and indexing).
+    // Should anything else panic, stop: the main loop no longer runs, so no new pulse starts
+    // (a board with real outputs would switch them off here first).
     halt()
 }

@@ -25,21 +25,32 @@ pub const PARCELS_AT_BOOT: [u8; 3] = [2, 5, 11];
 /// The lock that is jammed: 24 (the last channel), so that a jam can be shown on purpose.
 pub const JAMMED: u8 = 24;
 
-/// One compartment.
-#[derive(Clone, Copy, Default)]
+/// Where a door is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Door {
+    /// Shut and latched.
+    Shut,
+    /// Unlatched: it swings open at the time held in [`Compartment::at`].
+    Unlatched,
+    /// Open: it is shut again at the time held in [`Compartment::at`].
+    Open,
+}
+
+/// One compartment, in 6 bytes: the model stands in for GPIO pins, which cost a board no RAM,
+/// so it should not weigh much in the footprint.
+#[derive(Clone, Copy)]
 struct Compartment {
+    door: Door,
     /// The lock output was on at the last [`Cabinet::on_outputs`] (for edge detection).
     output: bool,
-    /// The door switch reads open.
-    open: bool,
     /// The presence sensor sees a parcel.
     parcel: bool,
     /// The latch is jammed: the door never opens.
     jammed: bool,
-    /// When the unlatched door swings open, ms.
-    opens_at: Option<u64>,
-    /// When the open door is shut again, ms.
-    closes_at: Option<u64>,
+    /// When the door moves next: the low 16 bits of the ms since boot (a door moves within
+    /// seconds, well inside the 32 s that a wrapping 16-bit comparison can tell apart).
+    at: u16,
 }
 
 /// The compartments behind a board of `CH` channels.
@@ -50,7 +61,8 @@ pub struct Cabinet<const CH: usize> {
 impl<const CH: usize> Cabinet<CH> {
     /// The cabinet at power-on: doors shut, parcels in [`PARCELS_AT_BOOT`], [`JAMMED`] jammed.
     pub fn new() -> Self {
-        let mut compartments = [Compartment::default(); CH];
+        let shut = Compartment { door: Door::Shut, output: false, parcel: false, jammed: false, at: 0 };
+        let mut compartments = [shut; CH];
         for (index, c) in compartments.iter_mut().enumerate() {
             let number = index + 1;
             c.parcel = PARCELS_AT_BOOT.iter().any(|&n| usize::from(n) == number);
@@ -64,8 +76,9 @@ impl<const CH: usize> Cabinet<CH> {
     pub fn on_outputs(&mut self, outputs: LockSet, now_ms: u64) {
         for (index, c) in self.compartments.iter_mut().enumerate() {
             let on = Lock::from_index(index).is_some_and(|lock| outputs.contains(lock));
-            if on && !c.output && !c.jammed && !c.open && c.opens_at.is_none() {
-                c.opens_at = Some(now_ms + OPEN_DELAY_MS);
+            if on && !c.output && !c.jammed && c.door == Door::Shut {
+                c.door = Door::Unlatched;
+                c.at = (now_ms + OPEN_DELAY_MS) as u16;
             }
             c.output = on;
         }
@@ -73,23 +86,27 @@ impl<const CH: usize> Cabinet<CH> {
 
     /// Moves the doors that are due by `now_ms`.
     pub fn advance(&mut self, now_ms: u64) {
+        let now = now_ms as u16;
         for c in &mut self.compartments {
-            if let Some(at) = c.opens_at.filter(|&at| at <= now_ms) {
-                c.opens_at = None;
-                c.open = true;
-                c.closes_at = Some(at + OPEN_FOR_MS);
-            }
-            if c.closes_at.is_some_and(|at| at <= now_ms) {
-                c.closes_at = None;
-                c.open = false;
-                c.parcel = !c.parcel;
+            // Wrapping comparison: `at` is due when it is at most 2^15 ms in the past.
+            let due = now.wrapping_sub(c.at) < 1 << 15;
+            match c.door {
+                Door::Unlatched if due => {
+                    c.door = Door::Open;
+                    c.at = c.at.wrapping_add(OPEN_FOR_MS as u16);
+                }
+                Door::Open if due => {
+                    c.door = Door::Shut;
+                    c.parcel = !c.parcel;
+                }
+                _ => {}
             }
         }
     }
 
     /// Door switches reading open.
     pub fn doors_open(&self) -> LockSet {
-        self.set_of(|c| c.open)
+        self.set_of(|c| c.door == Door::Open)
     }
 
     /// Presence sensors seeing a parcel.
