@@ -170,3 +170,18 @@ fn the_longest_native_request_fits_the_small_receive_buffer() {
     assert_eq!(core.outputs().len(), 2);
     assert_eq!(core.hardware().pulse_count(), 24);
 }
+
+#[test]
+fn native_on_request_without_the_frame_still_caches_by_the_re_encoded_frame() {
+    use lockdrv::board::{Hardware, Protocol};
+    let mut firmware: NativeFirmware =
+        NativeFirmware::new(NativeIdentity { uid: 1, boot: 5, cause: ResetCause::PowerOn }, 0);
+    let mut hw = Hardware::<24>::new(BoardConfig::new(1, 24));
+    let unlock = NativeRequest::Unlock { board: 1, seq: 9, boot: 5, lock: lock(3), pulse_ms: 100 };
+    let (mut first, mut second) = ([0u8; 64], [0u8; 64]);
+    let n1 = firmware.on_request(&unlock, &mut hw, 10, &mut first);
+    let n2 = firmware.on_request(&unlock, &mut hw, 500, &mut second);
+    assert!(n1 > 0);
+    assert_eq!(first[..n1], second[..n2]);
+    assert_eq!(hw.pulse_count(), 1, "the retry was answered from the cache");
+}

@@ -110,10 +110,14 @@ impl<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize> BoardCo
     /// Bytes received from the bus at `now_ms`. Requests for this board are executed at once
     /// and their replies queued for [`BoardCore::transmit`].
     pub fn receive(&mut self, bytes: &[u8], now_ms: u64) {
-        self.engine.remember(bytes);
         self.last_rx_ms = Some(now_ms);
-        for event in self.decoder.feed(bytes) {
-            self.engine.handle(event, now_ms);
+        // One byte at a time, so that the history always still holds the whole frame just
+        // decoded (a frame is at most `RX` bytes, the decoder's buffer), whatever the chunk.
+        for byte in bytes.chunks(1) {
+            self.engine.remember(byte);
+            for event in self.decoder.feed(byte) {
+                self.engine.handle(event, now_ms);
+            }
         }
     }
 
@@ -216,9 +220,12 @@ impl<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize> Engine<
     fn handle(&mut self, event: lockproto::stream::DialectEvent<Requests<P::Dialect>>, now_ms: u64) {
         let mut reply = [0u8; TX];
         let len = match event {
-            Event::Frame { message: Message::Request(request), .. } => {
+            Event::Frame { message: Message::Request(request), offset, len } => {
                 self.stats.requests += 1;
-                self.protocol.on_request(&request, &mut self.hardware, now_ms, &mut reply)
+                let mut frame = [0u8; RX];
+                let kept = self.kept_from(offset, frame.get_mut(..len).unwrap_or_default());
+                let frame = frame.get(..kept).filter(|_| kept == len).unwrap_or_default();
+                self.protocol.on_request_frame(&request, frame, &mut self.hardware, now_ms, &mut reply)
             }
             Event::Frame { .. } => 0,
             Event::Rejected(rejection) => {

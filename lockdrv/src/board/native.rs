@@ -289,18 +289,30 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize, const CH: usiz
     }
 
     fn on_request(&mut self, request: &NativeRequest, hw: &mut Hardware<CH>, now_ms: u64, out: &mut [u8]) -> usize {
+        // The codec is byte-exact: re-encoding the decoded request gives back the frame that
+        // arrived, for the cache key.
+        let mut frame = [0u8; MAX_FRAME_LEN];
+        let len = self.dialect.encode_request(request, &mut frame).unwrap_or(0);
+        let frame = frame.get(..len).unwrap_or_default();
+        self.on_request_frame(request, frame, hw, now_ms, out)
+    }
+
+    fn on_request_frame(
+        &mut self,
+        request: &NativeRequest,
+        frame: &[u8],
+        hw: &mut Hardware<CH>,
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> usize {
         self.reply_delay_ms = 0;
         let broadcast = request.is_broadcast() || request.address() == BROADCAST;
         if !broadcast && request.address() != hw.address() {
             return 0;
         }
-        // The cache key is the frame's SEQ and CRC; the codec is byte-exact, so re-encoding the
-        // decoded request gives back the frame that arrived.
-        let mut frame = [0u8; MAX_FRAME_LEN];
-        let key = match self.dialect.encode_request(request, &mut frame) {
-            Ok(len) => frame.get(..len).and_then(|bytes| RequestKey::of_frame(bytes).ok()),
-            Err(_) => None,
-        };
+        // The cache key is the frame's SEQ and CRC (PROTOCOL.md §5.2). The board core always
+        // hands the frame over; without it the reply is not cached.
+        let key = RequestKey::of_frame(frame).ok();
         let now32 = uptime(now_ms);
         if !broadcast
             && let Some(key) = key
