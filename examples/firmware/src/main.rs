@@ -79,17 +79,7 @@ fn main() -> ! {
     let Some(mut peripherals) = cortex_m::Peripherals::take() else { halt() };
     let mut uart = mmio::Uart0::init(SYSTEM_HZ, native::DEFAULT_BAUD);
 
-    // Outputs are off until the core says otherwise (there are no output pins to clear here:
-    // the model's latches start closed).
-    let mut config = BoardConfig::new(ADDRESS, CHANNELS as u8);
-    config.has_presence = true;
-    config.baud = native::DEFAULT_BAUD;
-    let identity = NativeIdentity { uid: UID, boot: 1, cause: ResetCause::PowerOn };
-    // In a static, so that the footprint report counts the core in `.bss` (see README.md).
-    let Some(core) = cortex_m::singleton!(: Core = BoardCore::new(NativeFirmware::new(identity, 0), config)) else {
-        halt()
-    };
-    let Some(cabinet) = cortex_m::singleton!(: model::Cabinet<CHANNELS> = model::Cabinet::new()) else { halt() };
+    let Some((core, cabinet)) = boot() else { halt() };
 
     let syst = &mut peripherals.SYST;
     syst.set_clock_source(SystClkSource::Core);
@@ -118,6 +108,25 @@ fn main() -> ! {
             cortex_m::asm::wfi();
         }
     }
+}
+
+/// Builds the board core and the cabinet model in their statics; `None` if called twice.
+///
+/// Not inlined: the values are built on the stack and then moved into the statics, and this
+/// frame (about the size of the core) is given back before the main loop runs, instead of
+/// staying reserved in `main`'s frame for ever.
+#[inline(never)]
+fn boot() -> Option<(&'static mut Core, &'static mut model::Cabinet<CHANNELS>)> {
+    // Outputs are off until the core says otherwise (there are no output pins to clear here:
+    // the model's latches start closed).
+    let mut config = BoardConfig::new(ADDRESS, CHANNELS as u8);
+    config.has_presence = true;
+    config.baud = native::DEFAULT_BAUD;
+    let identity = NativeIdentity { uid: UID, boot: 1, cause: ResetCause::PowerOn };
+    // In a static, so that the footprint report counts the core in `.bss` (see README.md).
+    let core = cortex_m::singleton!(: Core = BoardCore::new(NativeFirmware::new(identity, 0), config))?;
+    let cabinet = cortex_m::singleton!(: model::Cabinet<CHANNELS> = model::Cabinet::new())?;
+    Some((core, cabinet))
 }
 
 /// Stops for good (the board's outputs are off: the core was never started or is gone).
