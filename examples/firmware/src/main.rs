@@ -81,6 +81,9 @@ fn main() -> ! {
 
     let Some((core, cabinet)) = boot() else { halt() };
 
+    #[cfg(feature = "stack-paint")]
+    mmio::paint_stack();
+
     let syst = &mut peripherals.SYST;
     syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(SYSTEM_HZ / 1_000 - 1);

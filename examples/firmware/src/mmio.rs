@@ -108,3 +108,30 @@ impl Uart0 {
         count
     }
 }
+
+/// The byte [`paint_stack`] fills the free stack with.
+#[cfg(feature = "stack-paint")]
+pub const PAINT: u8 = 0xAA;
+
+/// Fills the RAM between the end of the statics and a little below the current stack pointer
+/// with [`PAINT`], so that a later RAM dump shows the deepest the stack has been since (the
+/// lowest byte that is no longer [`PAINT`]). Call it with interrupts not yet enabled.
+///
+/// Why `unsafe`: it writes memory that no Rust value owns (below the stack pointer, above the
+/// statics, whose end cortex-m-rt's linker script marks with `__ebss`).
+#[cfg(feature = "stack-paint")]
+pub fn paint_stack() {
+    unsafe extern "C" {
+        static __ebss: u32;
+    }
+    let start = (&raw const __ebss) as usize;
+    // A margin below this function's own frame.
+    let end = (cortex_m::register::msp::read() as usize).saturating_sub(64);
+    let word = u32::from_ne_bytes([PAINT; 4]);
+    let mut at = (start + 3) & !3;
+    while at < end {
+        // SAFETY: `at` lies between the statics and the stack pointer: free stack, aligned.
+        unsafe { core::ptr::write_volatile(at as *mut u32, word) };
+        at += 4;
+    }
+}
