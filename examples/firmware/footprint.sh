@@ -31,7 +31,7 @@ printf '%-24s %10s %10s %10s %10s %10s %12s\n' target vectors text rodata data b
 for target in "${targets[@]}"; do
     # Flags from the environment would replace the linker-script flag of .cargo/config.toml.
     env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS \
-        cargo build --release --locked --quiet --target "$target" --target-dir "$target_dir"
+        cargo build --release --quiet --target "$target" --target-dir "$target_dir"
     elf="$target_dir/$target/release/locker-firmware"
     # `llvm-size -A`: one line per section, "name size address".
     read -r vectors text rodata data bss uninit < <("$size_tool" -A "$elf" | awk '

@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 (cd "$here" && env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS \
-    cargo build --release --locked --quiet --features stack-paint --target-dir "$target_dir")
+    cargo build --release --quiet --features stack-paint --target-dir "$target_dir")
 (cd "$root" && cargo build --quiet -p locker-examples --example lockctl)
 elf="$target_dir/thumbv7m-none-eabi/release/locker-firmware"
 lockctl="$root/target/debug/examples/lockctl"

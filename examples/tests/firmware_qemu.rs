@@ -56,10 +56,12 @@ fn build_firmware() -> PathBuf {
     let target_dir = root.join("target").join("firmware");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // The firmware's .cargo/config.toml supplies the target and the linker script flag; flags
-    // from the environment (CI's RUSTFLAGS, this test's cargo) would replace them.
+    // from the environment (CI's RUSTFLAGS, this test's cargo) would replace them. Not
+    // `--locked`: when lockdrv or lockproto gain a dependency, the firmware's Cargo.lock gains
+    // it too instead of failing the test.
     let output = Command::new(cargo)
         .current_dir(root.join("examples").join("firmware"))
-        .args(["build", "--release", "--locked", "--target-dir"])
+        .args(["build", "--release", "--target-dir"])
         .arg(&target_dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")

@@ -321,8 +321,8 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize, const CH: usiz
             // A retry: answer again, never execute again (PROTOCOL.md §5.2 rule 1).
             return copy_into(out, cached);
         }
-        let Some(reply) = self.execute(request, hw, now_ms, out.len()) else { return 0 };
-        let reply = with_seq(reply, request.seq());
+        let Some(mut reply) = self.execute(request, hw, now_ms, out.len()) else { return 0 };
+        set_seq(&mut reply, request.seq());
         let len = self.dialect.encode_reply(&reply, out).unwrap_or(0);
         if !broadcast
             && len > 0
@@ -403,15 +403,12 @@ fn copy_into(out: &mut [u8], bytes: &[u8]) -> usize {
     }
 }
 
-fn with_seq(reply: NativeReply, seq: u8) -> NativeReply {
-    match reply {
-        NativeReply::UnlockManyAccepted { board, boot, locks, applied_ms, max_simultaneous, .. } => {
-            NativeReply::UnlockManyAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
-        }
-        NativeReply::UnlockAllAccepted { board, boot, locks, applied_ms, max_simultaneous, .. } => {
-            NativeReply::UnlockAllAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
-        }
-        other => other,
+/// Echoes the request's SEQ in the replies `unlock_many` built without it (in place: a reply
+/// can be a few hundred bytes, and every copy is stack on a small MCU).
+fn set_seq(reply: &mut NativeReply, seq: u8) {
+    if let NativeReply::UnlockManyAccepted { seq: slot, .. } | NativeReply::UnlockAllAccepted { seq: slot, .. } = reply
+    {
+        *slot = seq;
     }
 }
 
