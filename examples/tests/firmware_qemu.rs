@@ -206,9 +206,9 @@ fn firmware_under_qemu_serves_lockctl() {
         return;
     }
     let elf = build_firmware();
-    let lockctl = Lockctl { exe: lockctl_binary(), pty: String::new() };
+    let exe = lockctl_binary();
     let qemu = start_qemu(&elf);
-    let lockctl = Lockctl { pty: qemu.pty.clone(), ..lockctl };
+    let lockctl = Lockctl { exe, pty: qemu.pty.clone() };
 
     // scan: the one board, 24 channels; addresses 2 and 3 stay silent. QEMU starts serving the
     // line within about a second of the test opening it: until then a scan finds nothing, so
