@@ -1,5 +1,5 @@
 //! The only module with `unsafe`: volatile access to the memory-mapped UART and system-control
-//! registers, and the one static that holds the board core.
+//! registers (and, with the `stack-paint` feature, filling the free stack for `stack.sh`).
 //!
 //! Why `unsafe` here: a register is a fixed address that the compiler does not know as memory
 //! it owns, so it can only be read and written through raw-pointer volatile accesses. Each
