@@ -173,6 +173,11 @@ impl<const CH: usize> Hardware<CH> {
         self.pulses.outputs()
     }
 
+    /// When the running pulse of `lock` ends, ms; `None` while its output is off.
+    pub fn pulse_ends_at(&self, lock: Lock) -> Option<u64> {
+        self.pulses.ends_at(lock)
+    }
+
     /// Locks pulsing or queued.
     pub fn pulsing(&self) -> LockSet {
         self.pulses.active()

@@ -3,9 +3,9 @@
 
 use lockproto::native::RawFrame;
 use lockproto::native::discovery::discover_answer_delay;
-use lockproto::native::frame::{BROADCAST, PROTOCOL_MINOR, REQUEST_PAYLOAD};
+use lockproto::native::frame::{BROADCAST, CRC_LEN, PROTOCOL_MINOR, REPLY_PAYLOAD, REQUEST_PAYLOAD};
 use lockproto::native::messages::{ErrorCode, EventKind, NativeReply, NativeRequest, ParameterCode, PulseEnd};
-use lockproto::native::{EventLog, frame::MAX_FRAME_LEN};
+use lockproto::native::{EVENT_RECORD_LEN, EventLog, frame::MAX_FRAME_LEN};
 use lockproto::native::{FaultCode, Native, ReplyCache, RequestKey, ResetCause};
 use lockproto::{Dialect, FrameError, Lock, LockSet};
 
@@ -17,6 +17,14 @@ use super::pulse::{PulseConfig, PulseOutcome};
 pub const DEFAULT_EVENTS: usize = 64;
 /// Default reply cache entries: 2, PROTOCOL.md §5.2 ("2 recommended").
 pub const DEFAULT_CACHE: usize = 2;
+/// The longest reply to an unlock (PROTOCOL.md §4.4): `UnlockManyAccepted` of all 128 locks,
+/// the payload head, a minimal bitmap (count + 16 bytes), the pulse (2) and the budget (1),
+/// then the CRC. A reply cache must hold at least this much per entry: unlocks are the
+/// requests that must never run twice.
+pub const UNLOCK_REPLY_MAX_LEN: usize = REPLY_PAYLOAD + 1 + 16 + 2 + 1 + CRC_LEN;
+/// Bytes of an events reply besides its records (PROTOCOL.md §4.6): the payload head, FLAGS,
+/// FIRST (2), NOW (4) and COUNT, then the CRC.
+const EVENTS_REPLY_OVERHEAD: usize = REPLY_PAYLOAD + 8 + CRC_LEN;
 
 /// Serial rates a native board accepts (PROTOCOL.md §4.9).
 const BAUD_RATES: [u32; 5] = [9_600, 19_200, 38_400, 57_600, 115_200];
@@ -41,21 +49,35 @@ pub struct NativeIdentity {
     pub cause: ResetCause,
 }
 
-/// The native protocol handler of a board: `EV` events in the log, `CACHE` cached replies.
-pub struct NativeFirmware<const EV: usize = DEFAULT_EVENTS, const CACHE: usize = DEFAULT_CACHE> {
+/// The native protocol handler of a board: `EV` events in the log, `CACHE` cached replies of
+/// at most `CACHE_MAX` bytes each.
+///
+/// Replies longer than `CACHE_MAX` are not cached (a retry of such a request runs again):
+/// with the default, every reply is cached; the least that may be chosen is
+/// [`UNLOCK_REPLY_MAX_LEN`], which keeps every unlock reply (an unlock must never run twice)
+/// and leaves out only replies to reads, which give the same answer when run again.
+pub struct NativeFirmware<
+    const EV: usize = DEFAULT_EVENTS,
+    const CACHE: usize = DEFAULT_CACHE,
+    const CACHE_MAX: usize = MAX_FRAME_LEN,
+> {
     dialect: Native,
     uid: u64,
     muted: bool,
     events: EventLog<EV>,
-    cache: ReplyCache<CACHE>,
-    /// The pulse length accepted for each lock, for `PulseStarted` of queued pulses.
-    applied: [u16; 128],
+    cache: ReplyCache<CACHE, CACHE_MAX>,
     reply_delay_ms: u32,
 }
 
-impl<const EV: usize, const CACHE: usize> NativeFirmware<EV, CACHE> {
+impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> NativeFirmware<EV, CACHE, CACHE_MAX> {
+    const VALID: () = assert!(
+        CACHE_MAX >= UNLOCK_REPLY_MAX_LEN,
+        "a native reply cache entry must hold an unlock reply (UNLOCK_REPLY_MAX_LEN bytes)"
+    );
+
     /// A board that just booted at uptime `now_ms`: event 0 is `Boot`, the cache is empty.
     pub fn new(identity: NativeIdentity, now_ms: u64) -> Self {
+        let () = Self::VALID;
         let boot = identity.boot.max(1);
         let mut events = EventLog::new();
         events.push(EventKind::Boot { cause: identity.cause }, uptime(now_ms));
@@ -65,7 +87,6 @@ impl<const EV: usize, const CACHE: usize> NativeFirmware<EV, CACHE> {
             muted: false,
             events,
             cache: ReplyCache::default(),
-            applied: [0; 128],
             reply_delay_ms: 0,
         }
     }
@@ -85,11 +106,13 @@ impl<const EV: usize, const CACHE: usize> NativeFirmware<EV, CACHE> {
         &self.events
     }
 
+    /// Carries out `request`; `room` is the space for the reply's frame.
     fn execute<const CH: usize>(
         &mut self,
         request: &NativeRequest,
         hw: &mut Hardware<CH>,
         now_ms: u64,
+        room: usize,
     ) -> Option<NativeReply> {
         let board = hw.address();
         let boot = self.boot();
@@ -158,6 +181,12 @@ impl<const EV: usize, const CACHE: usize> NativeFirmware<EV, CACHE> {
                 self.unlock_many(hw, expected, all, pulse_ms, now_ms, true).unwrap_or_else(|(c, d)| error(c, d))
             }
             NativeRequest::ReadEvents { cursor, max, .. } => {
+                // As many as the reply's room holds (at least one); `more` tells the master to
+                // read on (PROTOCOL.md §4.6). With the core's default buffers a full batch fits.
+                let fit = (room.saturating_sub(EVENTS_REPLY_OVERHEAD) / EVENT_RECORD_LEN).max(1);
+                let fit = u8::try_from(fit).unwrap_or(u8::MAX);
+                // 0 asks for as many as one reply holds.
+                let max = if max == 0 { fit } else { max.min(fit) };
                 self.events.reply(board, seq, boot, cursor, max, uptime(now_ms))
             }
             NativeRequest::ReadParameter { parameter, .. } => match read_parameter(hw, parameter) {
@@ -229,16 +258,16 @@ impl<const EV: usize, const CACHE: usize> NativeFirmware<EV, CACHE> {
     }
 
     fn accepted(&mut self, lock: Lock, applied_ms: u16, outcome: PulseOutcome, now_ms: u64) {
-        if let Some(slot) = self.applied.get_mut(lock.index()) {
-            *slot = applied_ms;
-        }
+        // A queued pulse logs `PulseStarted` when it starts (`on_changes`).
         if let PulseOutcome::Started { .. } = outcome {
             self.events.push(EventKind::PulseStarted { lock, applied_ms }, uptime(now_ms));
         }
     }
 }
 
-impl<const EV: usize, const CACHE: usize> core::fmt::Debug for NativeFirmware<EV, CACHE> {
+impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> core::fmt::Debug
+    for NativeFirmware<EV, CACHE, CACHE_MAX>
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("NativeFirmware")
             .field("uid", &self.uid)
@@ -250,7 +279,9 @@ impl<const EV: usize, const CACHE: usize> core::fmt::Debug for NativeFirmware<EV
     }
 }
 
-impl<const EV: usize, const CACHE: usize, const CH: usize> Protocol<CH> for NativeFirmware<EV, CACHE> {
+impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize, const CH: usize> Protocol<CH>
+    for NativeFirmware<EV, CACHE, CACHE_MAX>
+{
     type Dialect = Native;
 
     fn dialect(&self) -> &Native {
@@ -258,18 +289,30 @@ impl<const EV: usize, const CACHE: usize, const CH: usize> Protocol<CH> for Nati
     }
 
     fn on_request(&mut self, request: &NativeRequest, hw: &mut Hardware<CH>, now_ms: u64, out: &mut [u8]) -> usize {
+        // The codec is byte-exact: re-encoding the decoded request gives back the frame that
+        // arrived, for the cache key.
+        let mut frame = [0u8; MAX_FRAME_LEN];
+        let len = self.dialect.encode_request(request, &mut frame).unwrap_or(0);
+        let frame = frame.get(..len).unwrap_or_default();
+        self.on_request_frame(request, frame, hw, now_ms, out)
+    }
+
+    fn on_request_frame(
+        &mut self,
+        request: &NativeRequest,
+        frame: &[u8],
+        hw: &mut Hardware<CH>,
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> usize {
         self.reply_delay_ms = 0;
         let broadcast = request.is_broadcast() || request.address() == BROADCAST;
         if !broadcast && request.address() != hw.address() {
             return 0;
         }
-        // The cache key is the frame's SEQ and CRC; the codec is byte-exact, so re-encoding the
-        // decoded request gives back the frame that arrived.
-        let mut frame = [0u8; MAX_FRAME_LEN];
-        let key = match self.dialect.encode_request(request, &mut frame) {
-            Ok(len) => frame.get(..len).and_then(|bytes| RequestKey::of_frame(bytes).ok()),
-            Err(_) => None,
-        };
+        // The cache key is the frame's SEQ and CRC (PROTOCOL.md §5.2). The board core always
+        // hands the frame over; without it the reply is not cached.
+        let key = RequestKey::of_frame(frame).ok();
         let now32 = uptime(now_ms);
         if !broadcast
             && let Some(key) = key
@@ -278,16 +321,17 @@ impl<const EV: usize, const CACHE: usize, const CH: usize> Protocol<CH> for Nati
             // A retry: answer again, never execute again (PROTOCOL.md §5.2 rule 1).
             return copy_into(out, cached);
         }
-        let Some(reply) = self.execute(request, hw, now_ms) else { return 0 };
-        let reply = with_seq(reply, request.seq());
+        let Some(mut reply) = self.execute(request, hw, now_ms, out.len()) else { return 0 };
+        set_seq(&mut reply, request.seq());
         let len = self.dialect.encode_reply(&reply, out).unwrap_or(0);
         if !broadcast
             && len > 0
+            && len <= CACHE_MAX
             && let (Some(key), Some(bytes)) = (key, out.get(..len))
         {
-            // A reply that does not fit is not cached; a retry is then refused by nothing but
-            // the pulse bookkeeping (AlreadyActive), which still prevents a second pulse while
-            // the first runs. Every native reply fits MAX_FRAME_LEN, so this does not happen.
+            // Only replies that fit are stored (storing evicts an entry first, so a long read
+            // reply must not push out a cached unlock reply). Every unlock reply fits
+            // (`VALID`); a read not cached is simply answered again.
             let _ = self.cache.store(key, bytes, now32);
         }
         len
@@ -315,7 +359,9 @@ impl<const EV: usize, const CACHE: usize, const CH: usize> Protocol<CH> for Nati
     fn on_changes(&mut self, changes: &Changes, hw: &Hardware<CH>, now_ms: u64) {
         let time = uptime(now_ms);
         for lock in changes.pulses.started.iter() {
-            let applied_ms = self.applied.get(lock.index()).copied().unwrap_or(0);
+            // A queued pulse started in this poll, at `now_ms`: it runs until its end.
+            let left = hw.pulse_ends_at(lock).map_or(0, |end| end.saturating_sub(now_ms));
+            let applied_ms = u16::try_from(left).unwrap_or(u16::MAX);
             self.events.push(EventKind::PulseStarted { lock, applied_ms }, time);
         }
         // The door event first: it is why a pulse was cut short (PROTOCOL.md §7.5 order).
@@ -357,15 +403,12 @@ fn copy_into(out: &mut [u8], bytes: &[u8]) -> usize {
     }
 }
 
-fn with_seq(reply: NativeReply, seq: u8) -> NativeReply {
-    match reply {
-        NativeReply::UnlockManyAccepted { board, boot, locks, applied_ms, max_simultaneous, .. } => {
-            NativeReply::UnlockManyAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
-        }
-        NativeReply::UnlockAllAccepted { board, boot, locks, applied_ms, max_simultaneous, .. } => {
-            NativeReply::UnlockAllAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
-        }
-        other => other,
+/// Echoes the request's SEQ in the replies `unlock_many` built without it (in place: a reply
+/// can be a few hundred bytes, and every copy is stack on a small MCU).
+fn set_seq(reply: &mut NativeReply, seq: u8) {
+    if let NativeReply::UnlockManyAccepted { seq: slot, .. } | NativeReply::UnlockAllAccepted { seq: slot, .. } = reply
+    {
+        *slot = seq;
     }
 }
 

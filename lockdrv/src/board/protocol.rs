@@ -24,6 +24,21 @@ pub trait Protocol<const CH: usize> {
         out: &mut [u8],
     ) -> usize;
 
+    /// As [`Protocol::on_request`], with the request's frame as it arrived (empty if the core
+    /// no longer holds it); the board core calls this one. The default ignores the bytes. A
+    /// protocol that keys on the exact frame (the native reply cache: SEQ and CRC) overrides
+    /// it, and so need not encode the request again.
+    fn on_request_frame(
+        &mut self,
+        request: &<Self::Dialect as Dialect>::Request,
+        _frame: &[u8],
+        hardware: &mut Hardware<CH>,
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> usize {
+        self.on_request(request, hardware, now_ms, out)
+    }
+
     /// Bytes that formed no request, from the start of the rejected run (as many as the core
     /// kept), with the reason the first byte was refused. A protocol that answers frames it
     /// cannot decode (native PROTOCOL.md §3.3) writes the refusal into `out` and returns its

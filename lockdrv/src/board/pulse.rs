@@ -201,6 +201,15 @@ impl<const CH: usize> PulseScheduler<CH> {
             .min()
     }
 
+    /// When the running pulse of `lock` ends, ms; `None` while its output is off (idle or
+    /// queued).
+    pub fn ends_at(&self, lock: Lock) -> Option<u64> {
+        match self.slots.get(lock.index()) {
+            Some(Slot::On { until }) => Some(*until),
+            _ => None,
+        }
+    }
+
     /// Outputs that must be on now.
     pub fn outputs(&self) -> LockSet {
         self.collect(|slot| matches!(slot, Slot::On { .. }))
