@@ -45,6 +45,12 @@ pub enum Error<E> {
     SimNotReady,
     /// A value did not fit its fixed-size string.
     TooLong,
+    /// An argument cannot be sent (an SMS text with a character outside GSM 7-bit, a number
+    /// that is not a phone number, ...).
+    Invalid {
+        /// Which argument.
+        field: &'static str,
+    },
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
@@ -56,6 +62,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
             Self::NotReady => f.write_str("the module does not answer AT"),
             Self::SimNotReady => f.write_str("the SIM is not ready"),
             Self::TooLong => f.write_str("value too long"),
+            Self::Invalid { field } => write!(f, "<{field}> cannot be sent"),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod result;
 pub mod router;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sms;
 pub mod uplink;
 
 pub use command::{Command, Form};

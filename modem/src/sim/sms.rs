@@ -43,6 +43,7 @@ impl Sms {
             b"AT+CMGF?" => {
                 Answer::lines(vec![format!("+CMGF: {}", u8::from(self.text_mode)).into_bytes(), b"OK".to_vec()])
             }
+            b"AT+CSCS=\"IRA\"" | b"AT+CSCS=\"GSM\"" => Answer::ok(),
             b"AT+CCLK?" => Answer::lines(vec![format!("+CCLK: \"{}\"", self.cclk).into_bytes(), b"OK".to_vec()]),
             _ if upper.starts_with(b"AT+CMGS=") => {
                 // 27.005 §3.2.5: 302 operation not allowed (PDU mode is not simulated).
