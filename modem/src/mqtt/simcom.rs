@@ -174,6 +174,10 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> SimcomMqtt<U, D, C> {
                 self.stats.late_results = self.stats.late_results.saturating_add(1);
                 continue;
             }
+            if line.starts_with(b"+CIPEVENT: NETWORK CLOSED") {
+                // reference §2.6: the network (PDP) is gone.
+                self.pdp = false;
+            }
             if matches!(line, b"RDY" | b"*ATREADY: 1") {
                 // reference §2.2: a banner mid-session means the module restarted.
                 self.pdp = false;

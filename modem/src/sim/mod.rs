@@ -214,9 +214,7 @@ impl Sim {
             mqtt: mqtt::Mqtt::default(),
             sms: sms::Sms::default(),
         };
-        sim.emit(now.saturating_add(100), b"\r\nRDY\r\n");
-        sim.emit(now.saturating_add(200), b"\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n");
-        sim.emit(now.saturating_add(300), b"\r\nAPP RDY\r\n");
+        sim.banner();
         sim
     }
 
@@ -227,11 +225,59 @@ impl Sim {
         let mut sim = Self::new(clock);
         sim.out.clear();
         sim.dialect = Dialect::Simcom;
-        let now = sim.clock.now_ms();
-        sim.emit(now.saturating_add(100), b"\r\n*ATREADY: 1\r\n");
-        sim.emit(now.saturating_add(200), b"\r\n+CPIN: READY\r\n");
-        sim.emit(now.saturating_add(300), b"\r\nSMS DONE\r\n\r\nPB DONE\r\n");
+        sim.banner();
         sim
+    }
+
+    /// The boot banner of the dialect, from now (reference §2.2).
+    fn banner(&mut self) {
+        let now = self.clock.now_ms();
+        self.booted_at = now.saturating_add(100);
+        let lines: [&[u8]; 3] = match self.dialect {
+            Dialect::Quectel => [b"\r\nRDY\r\n", b"\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n", b"\r\nAPP RDY\r\n"],
+            Dialect::Simcom => [b"\r\n*ATREADY: 1\r\n", b"\r\n+CPIN: READY\r\n", b"\r\nSMS DONE\r\n\r\nPB DONE\r\n"],
+        };
+        for (i, bytes) in (1u64..).zip(lines) {
+            self.emit(now.saturating_add(100 * i), bytes);
+        }
+    }
+
+    /// The module restarts now (brown-out, watchdog): output not yet read is lost, echo is on
+    /// again, `AT+CMEE=0`, no PDP context, no MQTT session (the broker sees the link drop and
+    /// publishes the will), and the boot banner follows (reference §2.2: a banner mid-session
+    /// means the module restarted).
+    pub fn restart(&mut self) {
+        self.out.clear();
+        self.input.clear();
+        self.mode = Input::Line;
+        self.deferred.clear();
+        self.echo = true;
+        self.cmee = 0;
+        if self.mqtt.connected || self.mqtt.opened.is_some() {
+            self.mqtt.broker.drop_link();
+        }
+        let broker = core::mem::replace(&mut self.mqtt.broker, Box::new(RecordingBroker::new()));
+        self.mqtt = mqtt::Mqtt { broker, ..mqtt::Mqtt::default() };
+        self.sms.pending = None;
+        self.banner();
+    }
+
+    /// The network deactivates the PDP context now: Quectel `+QIURC: "pdpdeact",1`, SIMCom
+    /// `+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY` (reference §2.6); an MQTT session on it is lost
+    /// (`+QMTSTAT` / `+CMQTTCONNLOST`).
+    pub fn pdp_lost(&mut self) {
+        self.mqtt.pdp_active = false;
+        let now = self.clock.now_ms();
+        let line: &[u8] = match self.dialect {
+            Dialect::Quectel => b"+QIURC: \"pdpdeact\",1",
+            Dialect::Simcom => b"+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY",
+        };
+        self.emit_line(now, line);
+        if self.mqtt.connected {
+            // §2.9 item 7: 2 (PINGREQ failed) asks for a PDP reactivation; §2.10: 3 network closed.
+            let code = if self.dialect == Dialect::Quectel { 2 } else { 3 };
+            self.mqtt_link_lost(code);
+        }
     }
 
     /// The dialect the simulator speaks.

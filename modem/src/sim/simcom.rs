@@ -17,6 +17,10 @@ use super::mqtt::{Mqtt, PendingData};
 use std::string::String;
 use std::vec::Vec;
 
+/// The largest `+CMQTTRXPAYLOAD` part the simulator sends *(the module's real part size is not
+/// in the reference; a small one exercises reassembly)*.
+pub(crate) const RX_CHUNK: usize = 100;
+
 impl Mqtt {
     /// The SIMCom data-path commands; `None` for other commands.
     pub(crate) fn simcom(&mut self, upper: &[u8], line: &[u8]) -> Option<Answer> {
@@ -213,9 +217,16 @@ impl Mqtt {
             let mut topic = format!("+CMQTTRXTOPIC: {idx},{}\r\n", m.topic.len()).into_bytes();
             topic.extend_from_slice(m.topic.as_bytes());
             out.push(topic);
-            let mut payload = format!("+CMQTTRXPAYLOAD: {idx},{}\r\n", m.payload.len()).into_bytes();
-            payload.extend_from_slice(&m.payload);
-            out.push(payload);
+            // Long payloads come in several `+CMQTTRXPAYLOAD` parts (§2.10 "may repeat").
+            let mut chunks: Vec<&[u8]> = m.payload.chunks(RX_CHUNK).collect();
+            if chunks.is_empty() {
+                chunks.push(&[]);
+            }
+            for chunk in chunks {
+                let mut payload = format!("+CMQTTRXPAYLOAD: {idx},{}\r\n", chunk.len()).into_bytes();
+                payload.extend_from_slice(chunk);
+                out.push(payload);
+            }
             out.push(format!("+CMQTTRXEND: {idx}").into_bytes());
         }
         if !self.broker.is_connected() {
