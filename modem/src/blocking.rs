@@ -1,7 +1,7 @@
 //! The blocking shell: [`Modem`] over an `embedded_io` UART, an `embedded_hal` delay and a
 //! millisecond [`Clock`], driving the sans-io [`Engine`].
 //!
-//! Bring-up follows reference §2.2: wait for `RDY`/`APP RDY` (or find the module already on with
+//! Bring-up follows reference §2.2: wait for `RDY`/`APP RDY`/`*ATREADY: 1` (or find the module already on with
 //! `AT`), `ATE0`, `AT+CMEE=1`, then `AT+CPIN?` with retries while the SIM is busy
 //! (`+CME ERROR: 14`, 2 s apart as in the Quectel SDK).
 
@@ -241,7 +241,8 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.command(b"AT").map(|_| ())
     }
 
-    /// Brings the module up (reference §2.2): waits up to `ready_ms` for `RDY` or `APP RDY`,
+    /// Brings the module up (reference §2.2): waits up to `ready_ms` for `RDY`, `APP RDY` or
+    /// SIMCom A76xx's `*ATREADY: 1`,
     /// polls `AT` (3 tries), sends `ATE0` and `AT+CMEE=1`, then `AT+CPIN?` until `READY`,
     /// retrying while the SIM is busy. URCs queued while waiting for the banner are consumed.
     ///
@@ -255,7 +256,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             self.poll()?;
             while let Some(urc) = self.engine.pop_urc() {
                 self.boot_urcs = self.boot_urcs.saturating_add(1);
-                if matches!(urc.line.as_slice(), b"RDY" | b"APP RDY") {
+                if matches!(urc.line.as_slice(), b"RDY" | b"APP RDY" | b"*ATREADY: 1") {
                     break 'wait;
                 }
             }

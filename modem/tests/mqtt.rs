@@ -467,6 +467,17 @@ fn quectel_pdp_refused() {
     assert_eq!(rig.link.link_state().unwrap(), LinkState::Attached);
 }
 
+/// SIMCom's A76xx banner `*ATREADY: 1` ends the wait of bring-up (reference §2.2).
+#[test]
+fn simcom_bring_up_stops_at_atready() {
+    let clock = SimClock::new();
+    let sim = Sim::with_dialect(clock.clone(), modem::sim::Dialect::Simcom);
+    let mut modem = Modem::new(sim, clock.clone(), clock.clone());
+    modem.bring_up(10_000).unwrap();
+    assert_eq!(modem.boot_urcs(), 1);
+    assert!(clock.now_ms() < 1_000, "{}", clock.now_ms());
+}
+
 /// The exact command sequence of a SIMCom connect, publish and subscribe (reference §2.6,
 /// §2.10), and a retained will refused (the module cannot retain it).
 #[test]

@@ -229,6 +229,14 @@ impl Sim {
         sim
     }
 
+    /// A module of the given dialect ([`Sim::new`] or [`Sim::simcom`]).
+    pub fn with_dialect(clock: SimClock, dialect: Dialect) -> Self {
+        match dialect {
+            Dialect::Quectel => Self::new(clock),
+            Dialect::Simcom => Self::simcom(clock),
+        }
+    }
+
     /// The boot banner of the dialect, from now (reference §2.2).
     fn banner(&mut self) {
         let now = self.clock.now_ms();
