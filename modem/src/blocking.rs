@@ -122,13 +122,26 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     ///
     /// [`Error::Io`] when the UART fails.
     pub fn poll(&mut self) -> Result<(), Error<U::Error>> {
-        let mut buf = [0u8; 64];
-        while self.uart.read_ready().map_err(Error::Io)? {
-            let n = self.uart.read(&mut buf).map_err(Error::Io)?;
-            let now = self.clock.now_ms();
-            self.engine.feed(buf.get(..n).unwrap_or(&[]), now);
-        }
+        while self.poll_chunk()? {}
         Ok(())
+    }
+
+    /// Reads and routes one chunk (up to 64 bytes) if the UART has one ready; returns whether it
+    /// did. A client that empties the URC queue between chunks ([`crate::mqtt`]) never lets a
+    /// burst of URCs overflow it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the UART fails.
+    pub fn poll_chunk(&mut self) -> Result<bool, Error<U::Error>> {
+        let mut buf = [0u8; 64];
+        if !self.uart.read_ready().map_err(Error::Io)? {
+            return Ok(false);
+        }
+        let n = self.uart.read(&mut buf).map_err(Error::Io)?;
+        let now = self.clock.now_ms();
+        self.engine.feed(buf.get(..n).unwrap_or(&[]), now);
+        Ok(n > 0)
     }
 
     /// Sends one command and waits for its outcome (deadline from reference §2.13).
@@ -209,7 +222,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.uart.write_all(b"\r").map_err(Error::Io)?;
         self.uart.flush().map_err(Error::Io)?;
         loop {
-            self.poll()?;
+            // One chunk at a time: once the outcome is known, what follows (URCs) stays in the
+            // UART for the caller instead of crowding the URC queue.
+            let more = self.poll_chunk()?;
             if self.engine.take_prompt()
                 && let Some((bytes, terminator)) = data.take()
             {
@@ -228,7 +243,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
                 }
                 return outcome.map_err(Error::Command);
             }
-            self.delay.delay_ms(self.poll_ms);
+            if !more {
+                self.delay.delay_ms(self.poll_ms);
+            }
         }
     }
 
@@ -353,6 +370,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// The next queued URC (call [`Modem::poll`] first to read what arrived while idle).
     pub fn pop_urc(&mut self) -> Option<Urc<LINE>> {
         self.engine.pop_urc()
+    }
+
+    /// The next queued URC, without taking it.
+    pub fn peek_urc(&self) -> Option<&Urc<LINE>> {
+        self.engine.peek_urc()
     }
 
     /// URCs lost since the last call: re-poll state when non-zero (reference §6.2).

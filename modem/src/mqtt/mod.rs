@@ -217,7 +217,8 @@ impl<E> From<ParseError> for Error<E> {
 pub struct MqttStats {
     /// Messages received and queued.
     pub received: u32,
-    /// Messages lost: the driver's URC queue overflowed or a message was longer than a line.
+    /// Messages (or, for SIMCom, parts of messages) lost: the driver's URC queue overflowed, a
+    /// message was longer than a line, or the inbox was full.
     pub lost: u32,
     /// Asynchronous results that arrived after their command had timed out (drained, never
     /// given to the next command).

@@ -30,7 +30,7 @@ use embedded_io::{Read, ReadReady, Write};
 use heapless::{Deque, String};
 
 /// Messages the client holds between [`Uplink::receive`] calls.
-pub const INBOX: usize = 4;
+pub const INBOX: usize = 8;
 /// Other URCs (not MQTT) the client keeps for the application ([`QuectelMqtt::pop_urc`]).
 pub const OTHER_URCS: usize = 8;
 
@@ -154,8 +154,12 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelMqtt<U, D, C> {
     ///
     /// [`Error::Modem`] when the UART fails.
     pub fn poll(&mut self) -> Result<(), Error<U::Error>> {
-        self.modem.poll()?;
         self.absorb();
+        // Back-pressure: read the UART only while the inbox has room, one chunk at a time, so a
+        // burst of messages waits in the UART instead of overflowing the driver's URC queue.
+        while !self.inbox.is_full() && self.modem.poll_chunk()? {
+            self.absorb();
+        }
         Ok(())
     }
 
@@ -163,7 +167,14 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelMqtt<U, D, C> {
         let lost = self.modem.take_lost();
         self.stats.lost = self.stats.lost.saturating_add(lost);
         let idx = self.config.client_idx;
-        while let Some(urc) = self.modem.pop_urc() {
+        loop {
+            // A message waits in the driver's queue (in order) while the inbox is full.
+            match self.modem.peek_urc() {
+                None => break,
+                Some(next) if self.inbox.is_full() && next.line.starts_with(b"+QMTRECV:") => break,
+                Some(_) => {}
+            }
+            let Some(urc) = self.modem.pop_urc() else { break };
             let line = urc.line.as_slice();
             if line.starts_with(b"+QMTRECV:") {
                 if let Ok(Qmtrecv::Message { client_idx, .. }) = parse_qmtrecv(line)

@@ -31,7 +31,7 @@ use embedded_io::{Read, ReadReady, Write};
 use heapless::{Deque, String, Vec};
 
 /// Messages the client holds between [`Uplink::receive`] calls.
-pub const INBOX: usize = 4;
+pub const INBOX: usize = 8;
 /// The longest topic of a received message.
 pub const TOPIC_MAX: usize = 128;
 /// Other URCs kept for the application ([`SimcomMqtt::pop_urc`]).
@@ -134,8 +134,12 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> SimcomMqtt<U, D, C> {
     ///
     /// [`Error::Modem`] when the UART fails.
     pub fn poll(&mut self) -> Result<(), Error<U::Error>> {
-        self.modem.poll()?;
         self.absorb();
+        // Back-pressure: read the UART only while the inbox has room, one chunk at a time, so a
+        // burst of messages waits in the UART instead of overflowing the driver's URC queue.
+        while !self.inbox.is_full() && self.modem.poll_chunk()? {
+            self.absorb();
+        }
         Ok(())
     }
 
@@ -156,7 +160,14 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> SimcomMqtt<U, D, C> {
                 rx.broken = true;
             }
         }
-        while let Some(urc) = self.modem.pop_urc() {
+        loop {
+            // A new message waits in the driver's queue (in order) while the inbox is full.
+            match self.modem.peek_urc() {
+                None => break,
+                Some(next) if self.inbox.is_full() && next.line.starts_with(b"+CMQTTRXSTART:") => break,
+                Some(_) => {}
+            }
+            let Some(urc) = self.modem.pop_urc() else { break };
             let line = urc.line.as_slice();
             if line.starts_with(b"+CMQTTRX") && self.ours(line, prefix_of_rx(line)) {
                 self.receive_part(line, &urc);

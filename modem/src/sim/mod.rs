@@ -472,7 +472,11 @@ impl Sim {
             }
         });
         due.sort_by_key(|d| d.0);
+        // Messages from the broker are sent when the module has nothing else to send (after a
+        // command's result, not inside its reply).
+        let idle = self.out.is_empty() && matches!(self.mode, Input::Line);
         let urcs = match self.dialect {
+            _ if !idle => Vec::new(),
             Dialect::Quectel => self.mqtt.poll_quectel(),
             Dialect::Simcom => self.mqtt.poll_simcom(),
         };
