@@ -411,6 +411,24 @@ fn bursts_wait_in_the_uart<L: Link>(rig: &mut Rig<L>) {
     assert_eq!(rig.link.stats().lost, 0);
 }
 
+/// The network goes away (registration lost, reference §2.5) and comes back: the session and
+/// the PDP context go with it, `connect` fails while unregistered, and succeeds afterwards.
+fn network_outage_and_back<L: Link>(rig: &mut Rig<L>) {
+    rig.link.connect(&session()).unwrap();
+    let now = rig.clock.now_ms();
+    rig.link.sim().schedule_registration(now + 1_000, 2);
+    rig.link.sim().schedule_registration(now + 60_000, 1);
+    settle(rig, 2_000);
+    assert_eq!(rig.link.link_state().unwrap(), LinkState::Down, "{:?}", rig.split);
+    assert!(matches!(rig.link.publish("t", b"x", QoS::AtLeastOnce, false), Err(Error::NotConnected { .. })));
+    assert!(rig.link.connect(&session()).is_err(), "no PDP without the network");
+    rig.clock.advance_to(now + 61_000);
+    assert_eq!(rig.link.link_state().unwrap(), LinkState::Attached);
+    rig.link.connect(&session()).unwrap();
+    rig.link.publish("lockers/7/c/9", b"queued while offline", QoS::AtLeastOnce, true).unwrap();
+    assert_eq!(rig.broker.wills_sent().len(), 1, "the broker saw the link drop");
+}
+
 type Scenario<L> = (&'static str, fn(&mut Rig<L>));
 
 fn scenarios<L: Link>() -> Vec<Scenario<L>> {
@@ -429,6 +447,7 @@ fn scenarios<L: Link>() -> Vec<Scenario<L>> {
         ("pdp_lost_closes_the_session", pdp_lost_closes_the_session::<L>),
         ("long_payload_reassembled", long_payload_reassembled::<L>),
         ("bursts_wait_in_the_uart", bursts_wait_in_the_uart::<L>),
+        ("network_outage_and_back", network_outage_and_back::<L>),
     ]
 }
 
@@ -577,4 +596,17 @@ mod property {
             round_trip(&mut simcom(Split::Seeded(seed)), &topic, &payload, qos);
         }
     }
+}
+
+/// RAM of the clients on top of the driver (printed with `--nocapture`): the inbox dominates.
+#[test]
+fn sizes() {
+    use std::mem::size_of;
+    type Q = QuectelMqtt<Sim, SimClock, SimClock>;
+    type S = SimcomMqtt<Sim, SimClock, SimClock>;
+    let modem = size_of::<Modem<Sim, SimClock, SimClock>>();
+    let (q, s) = (size_of::<Q>(), size_of::<S>());
+    println!("Modem {modem} B, QuectelMqtt {q} B (+{}), SimcomMqtt {s} B (+{})", q - modem, s - modem);
+    // Inbox of 8 messages + 8 other URCs of one line each, and the driver: bounded, no heap.
+    assert!(q - modem < 9 * 1024 && s - modem < 9 * 1024, "{q} {s}");
 }

@@ -265,7 +265,7 @@ impl Sim {
             self.mqtt.broker.drop_link();
         }
         let broker = core::mem::replace(&mut self.mqtt.broker, Box::new(RecordingBroker::new()));
-        self.mqtt = mqtt::Mqtt { broker, ..mqtt::Mqtt::default() };
+        self.mqtt = mqtt::Mqtt { broker, registered: matches!(self.stat, 1 | 5), ..mqtt::Mqtt::default() };
         self.sms.pending = None;
         self.banner();
     }
@@ -385,9 +385,20 @@ impl Sim {
         self.rssi = rssi;
     }
 
-    /// Sets the registration `stat` silently (no URC), e.g. 2 (searching) before the test.
+    /// Sets the registration `stat` silently (no URC), e.g. 2 (searching) before the test. An
+    /// unregistered module loses its PDP context ([`Sim::pdp_lost`]).
     pub fn set_registration(&mut self, stat: u8) {
         self.stat = stat;
+        self.registration_changed();
+    }
+
+    /// Losing the network takes the PDP context (and an MQTT session on it) with it; without
+    /// registration `AT+QIACT` / `AT+NETOPEN` fail.
+    fn registration_changed(&mut self) {
+        self.mqtt.registered = matches!(self.stat, 1 | 5);
+        if !self.mqtt.registered && self.mqtt.pdp_active {
+            self.pdp_lost();
+        }
     }
 
     /// At virtual time `at_ms`, changes the registration to `stat` and emits `+CREG:`/`+CEREG:`
@@ -488,6 +499,7 @@ impl Sim {
                 Action::Urc(line) => self.emit_line(at, &line),
                 Action::Registration(stat) => {
                     self.stat = stat;
+                    self.registration_changed();
                     if self.creg_n >= 1 {
                         let line = self.reg_line(b"+CREG", self.creg_n, true);
                         self.emit_line(at, &line);

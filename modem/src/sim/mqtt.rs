@@ -32,6 +32,7 @@ pub(crate) struct Mqtt {
     pub broker: Box<dyn SimBroker>,
     pub pdp_active: bool,
     pub refuse_pdp: bool,
+    pub registered: bool,
     pub apn: String,
     pub keepalive_s: u16,
     pub clean_session: bool,
@@ -60,6 +61,7 @@ impl Default for Mqtt {
             broker: Box::new(RecordingBroker::new()),
             pdp_active: false,
             refuse_pdp: false,
+            registered: true,
             apn: String::new(),
             keepalive_s: 120,
             clean_session: true,
@@ -166,7 +168,7 @@ impl Mqtt {
                 Answer::lines(lines)
             }
             b"AT+QIACT" => {
-                if self.pdp_active || self.refuse_pdp || num(&p, 0) != Some(1) {
+                if self.pdp_active || self.refuse_pdp || !self.registered || num(&p, 0) != Some(1) {
                     Answer::error()
                 } else {
                     self.pdp_active = true;

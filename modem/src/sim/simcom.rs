@@ -42,7 +42,7 @@ impl Mqtt {
                 if self.pdp_active {
                     // reference §2.6.
                     Answer::lines(vec![b"+IP ERROR: Network is already opened".to_vec(), b"ERROR".to_vec()])
-                } else if self.refuse_pdp {
+                } else if self.refuse_pdp || !self.registered {
                     Answer::ok_then(result, b"+NETOPEN: 1".to_vec())
                 } else {
                     self.pdp_active = true;
