@@ -104,8 +104,8 @@ fn session(port: u16, id: &'static str, will_topic: &'static str) -> Session<'st
     }
 }
 
-/// The whole path with either client: retained QoS 1 state and presence, a command received,
-/// then the link dropped so the broker publishes the will.
+/// The whole path with either client: retained QoS 1 (and one QoS 2) state and presence, a
+/// command received, then the link dropped so the broker publishes the will.
 fn run<L: Uplink>(
     link: &mut L,
     sim: impl Fn(&mut L) -> &mut Sim,
@@ -120,10 +120,16 @@ fn run<L: Uplink>(
     link.publish(&format!("{base}/online"), b"online", QoS::AtLeastOnce, true).unwrap();
     link.publish(&format!("{base}/c/1"), b"{\"state\":\"occupied\"}", QoS::AtLeastOnce, true).unwrap();
     link.publish(&format!("{base}/c/2"), b"free", QoS::AtLeastOnce, true).unwrap();
+    link.publish(&format!("{base}/c/3"), b"jammed", QoS::ExactlyOnce, true).unwrap();
     link.publish(&format!("{base}/heartbeat"), b"1", QoS::AtMostOnce, false).unwrap();
     assert_eq!(
-        sub(port, &format!("{base}/#"), 3),
-        [format!("{base}/c/1 {{\"state\":\"occupied\"}}"), format!("{base}/c/2 free"), format!("{base}/online online")]
+        sub(port, &format!("{base}/#"), 4),
+        [
+            format!("{base}/c/1 {{\"state\":\"occupied\"}}"),
+            format!("{base}/c/2 free"),
+            format!("{base}/c/3 jammed"),
+            format!("{base}/online online")
+        ]
     );
 
     link.subscribe(&format!("{base}/cmd/#"), QoS::AtLeastOnce).unwrap();

@@ -610,3 +610,16 @@ fn sizes() {
     // Inbox of 8 messages + 8 other URCs of one line each, and the driver: bounded, no heap.
     assert!(q - modem < 9 * 1024 && s - modem < 9 * 1024, "{q} {s}");
 }
+
+/// SIMCom's `+CMQTTNONET` (reference §2.10) closes the session on the client side.
+#[test]
+fn simcom_nonet_closes_the_session() {
+    let mut rig = simcom(Split::EveryByte);
+    rig.link.connect(&session()).unwrap();
+    let at = rig.clock.now_ms() + 100;
+    rig.link.sim().schedule_urc(at, b"+CMQTTNONET");
+    settle(&mut rig, 200);
+    assert_ne!(rig.link.link_state().unwrap(), LinkState::Connected);
+    assert!(matches!(rig.link.publish("t", b"x", QoS::AtMostOnce, false), Err(Error::NotConnected { .. })));
+    assert_eq!(rig.link.stats().closed, 1);
+}

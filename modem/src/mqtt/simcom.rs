@@ -185,6 +185,12 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> SimcomMqtt<U, D, C> {
                 self.stats.late_results = self.stats.late_results.saturating_add(1);
                 continue;
             }
+            if line.starts_with(b"+CMQTTNONET") {
+                // reference §2.10: the MQTT service lost the network.
+                self.pdp = false;
+                self.session_closed(None);
+                continue;
+            }
             if line.starts_with(b"+CIPEVENT: NETWORK CLOSED") {
                 // reference §2.6: the network (PDP) is gone.
                 self.pdp = false;
