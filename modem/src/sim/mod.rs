@@ -90,7 +90,8 @@ pub enum SimCard {
 pub enum Moment {
     /// After the command was received, before its echo.
     BeforeEcho,
-    /// After the first line of the reply (before `OK` when the reply has one information line).
+    /// After the first line of the reply (before `OK` when the reply has one information line);
+    /// for a command with a data prompt, between the echo and the `>`.
     BetweenLines,
     /// Right after the final result code.
     AfterFinal,
@@ -648,6 +649,16 @@ impl Sim {
             return;
         }
         if let Some((input, sink)) = answer.prompt {
+            // A URC "between the lines" of a prompting command comes between the echo and the
+            // prompt (§1.6 case 2); the ones after the final wait for the data's reply.
+            injected.retain(|(moment, urc)| {
+                if *moment == Moment::BetweenLines {
+                    self.emit_line(at, urc);
+                    false
+                } else {
+                    true
+                }
+            });
             // reference §1.8: CR LF, '>', space, no line end; the reply follows the data.
             self.emit(at, b"\r\n> ");
             self.mode = Input::Data { input, sink, bytes: Vec::new() };
