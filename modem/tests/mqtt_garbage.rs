@@ -44,10 +44,12 @@ impl Write for Scripted {
     fn write(&mut self, buf: &[u8]) -> Result<usize, SimError> {
         // The driver writes a command's text, then `\r`, then (after a prompt) the data: the
         // `\r` and the data each get the next answer.
-        if !buf.is_empty() && !buf.starts_with(b"AT") && buf != [0x1b] {
-            if let Some(answer) = self.answers.pop_front() {
-                self.rx.extend(answer);
-            }
+        if !buf.is_empty()
+            && !buf.starts_with(b"AT")
+            && buf != [0x1b]
+            && let Some(answer) = self.answers.pop_front()
+        {
+            self.rx.extend(answer);
         }
         Ok(buf.len())
     }
