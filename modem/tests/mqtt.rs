@@ -611,6 +611,30 @@ fn sizes() {
     assert!(q - modem < 9 * 1024 && s - modem < 9 * 1024, "{q} {s}");
 }
 
+/// A `+QMTSTAT` lost in a URC-queue overflow during a command (reference §6.2): the client saw
+/// URCs lost, so `link_state` asks the module (`AT+QMTCONN?`) instead of trusting its flag.
+#[test]
+fn quectel_lost_qmtstat_is_found_by_polling() {
+    for split in SPLITS {
+        let mut rig = quectel(split);
+        rig.link.connect(&session()).unwrap();
+        settle(&mut rig, 1_000);
+        while rig.link.other_urc().is_some() {}
+        // The publish waits 1 s for its result; meanwhile 9 URCs and the session loss arrive.
+        rig.link.sim().set_mqtt_result_ms(1_000);
+        let at = rig.clock.now_ms() + 300;
+        for i in 0..9 {
+            rig.link.sim().schedule_urc(at, format!("+CEREG: {}", i % 2 + 1).as_bytes());
+        }
+        rig.link.sim().schedule_mqtt_link_lost(at, 1);
+        let _ = rig.link.publish("t", b"x", QoS::AtLeastOnce, false);
+        assert!(rig.link.stats().lost >= 1, "{split:?}: the queue overflowed");
+        assert_eq!(rig.link.link_state().unwrap(), LinkState::Online, "{split:?}");
+        assert!(rig.link.sent().iter().any(|c| c == b"AT+QMTCONN?"));
+        assert!(matches!(rig.link.publish("t", b"x", QoS::AtMostOnce, false), Err(Error::NotConnected { .. })));
+    }
+}
+
 /// SIMCom's `+CMQTTNONET` (reference §2.10) closes the session on the client side.
 #[test]
 fn simcom_nonet_closes_the_session() {

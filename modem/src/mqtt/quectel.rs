@@ -81,6 +81,7 @@ pub struct QuectelMqtt<U, D, C> {
     opened: bool,
     connected: bool,
     status: Option<u8>,
+    suspect: bool,
     inbox: Deque<Urc<LINE>, INBOX>,
     other: Deque<Urc<LINE>, OTHER_URCS>,
     stats: MqttStats,
@@ -97,6 +98,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelMqtt<U, D, C> {
             opened: false,
             connected: false,
             status: None,
+            suspect: false,
             inbox: Deque::new(),
             other: Deque::new(),
             stats: MqttStats::default(),
@@ -166,6 +168,10 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelMqtt<U, D, C> {
     fn absorb(&mut self) {
         let lost = self.modem.take_lost();
         self.stats.lost = self.stats.lost.saturating_add(lost);
+        if lost > 0 {
+            // A lost URC may have been `+QMTSTAT`: [`Uplink::link_state`] asks the module.
+            self.suspect = true;
+        }
         let idx = self.config.client_idx;
         loop {
             // A message waits in the driver's queue (in order) while the inbox is full.
@@ -395,6 +401,22 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelMqtt<U, D, C> {
         }
     }
 
+    /// `AT+QMTCONN?` → `+QMTCONN: <idx>,<state>`: whether the module says the client is
+    /// connected (state 3 *(value from the Quectel MQTT AN, not in the reference)*). Reference
+    /// §6.2: after lost URCs, re-poll the state instead of trusting it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Modem`] when the query fails.
+    pub fn session_alive(&mut self) -> Result<bool, Error<U::Error>> {
+        let reply = self.run(b"AT+QMTCONN?", None, None)?;
+        if reply.lines == 0 {
+            return Ok(false);
+        }
+        let (f, n) = result_fields::<3>(&reply.line, "+QMTCONN")?;
+        Ok(n >= 2 && f[0] == i32::from(self.config.client_idx) && f[1] == 3)
+    }
+
     fn require_session(&mut self) -> Result<(), Error<U::Error>> {
         self.poll()?;
         if self.connected { Ok(()) } else { Err(Error::NotConnected { status: self.status }) }
@@ -551,10 +573,14 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Uplink for QuectelMqtt<U
         Ok(Some(Message { topic, payload: p }))
     }
 
-    /// `Connected` while no `+QMTSTAT` has closed the session; otherwise `AT+CEREG?` and
-    /// `AT+QIACT?` tell `Down`, `Attached` and `Online` apart.
+    /// `Connected` while no `+QMTSTAT` has closed the session (after lost URCs the module is asked
+    /// with `AT+QMTCONN?`, reference §6.2); otherwise `AT+CEREG?` and `AT+QIACT?` tell `Down`,
+    /// `Attached` and `Online` apart.
     fn link_state(&mut self) -> Result<LinkState, Self::Error> {
         self.poll()?;
+        if self.connected && core::mem::take(&mut self.suspect) && !self.session_alive()? {
+            self.session_closed(None);
+        }
         if self.connected {
             return Ok(LinkState::Connected);
         }

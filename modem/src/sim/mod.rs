@@ -141,6 +141,7 @@ enum Input {
 enum Action {
     Urc(Vec<u8>),
     Registration(u8),
+    MqttLinkLost(u8),
 }
 
 /// The simulated module. See the module documentation.
@@ -299,6 +300,12 @@ impl Sim {
     /// a [`TcpBroker`] to reach a real broker.
     pub fn set_broker(&mut self, broker: Box<dyn SimBroker>) {
         self.mqtt.broker = broker;
+    }
+
+    /// At virtual time `at_ms`, the module loses its MQTT session as with
+    /// [`Sim::mqtt_link_lost`].
+    pub fn schedule_mqtt_link_lost(&mut self, at_ms: u64, code: u8) {
+        self.actions.push((at_ms, Action::MqttLinkLost(code)));
     }
 
     /// Makes `AT+QIACT` / `AT+NETOPEN` fail (the network refuses the PDP context).
@@ -498,6 +505,7 @@ impl Sim {
         for (at, action) in due {
             match action {
                 Action::Urc(line) => self.emit_line(at, &line),
+                Action::MqttLinkLost(code) => self.mqtt_link_lost(code),
                 Action::Registration(stat) => {
                     self.stat = stat;
                     self.registration_changed();

@@ -199,7 +199,17 @@ impl Mqtt {
                 };
                 Answer::ok_then(result, format!("+QMTOPEN: {idx},{code}").into_bytes())
             }
-            b"AT+QMTCONN" if !upper.ends_with(b"?") => {
+            // `+QMTCONN: <idx>,<state>`, 3 = connected *(state values from the Quectel MQTT
+            // AN, not in the reference)*; nothing when the client is not open.
+            b"AT+QMTCONN" if upper.ends_with(b"?") => {
+                let mut lines = Vec::new();
+                if let Some(idx) = self.opened {
+                    lines.push(format!("+QMTCONN: {idx},{}", if self.connected { 3 } else { 1 }).into_bytes());
+                }
+                lines.push(b"OK".to_vec());
+                Answer::lines(lines)
+            }
+            b"AT+QMTCONN" => {
                 let (Some(idx), Some(id)) = (num(&p, 0), text(&p, 1)) else { return Some(Answer::error()) };
                 if self.opened != u8::try_from(idx).ok() {
                     return Some(Answer::error());
