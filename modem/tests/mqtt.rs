@@ -644,6 +644,7 @@ fn simcom_nonet_closes_the_session() {
     rig.link.sim().schedule_urc(at, b"+CMQTTNONET");
     settle(&mut rig, 200);
     assert_ne!(rig.link.link_state().unwrap(), LinkState::Connected);
+    assert!(!rig.link.is_connected());
     assert!(matches!(rig.link.publish("t", b"x", QoS::AtMostOnce, false), Err(Error::NotConnected { .. })));
     assert_eq!(rig.link.stats().closed, 1);
 }

@@ -117,6 +117,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> SimcomMqtt<U, D, C> {
         self.status
     }
 
+    /// Whether the client believes the session is connected (no `+CMQTTCONNLOST` since).
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
     /// The next URC that is not for the MQTT client.
     pub fn pop_urc(&mut self) -> Option<Urc<LINE>> {
         self.other.pop_front()
