@@ -1,7 +1,7 @@
 //! The blocking shell: [`Modem`] over an `embedded_io` UART, an `embedded_hal` delay and a
 //! millisecond [`Clock`], driving the sans-io [`Engine`].
 //!
-//! Bring-up follows reference §2.2: wait for `RDY`/`APP RDY` (or find the module already on with
+//! Bring-up follows reference §2.2: wait for `RDY`/`APP RDY`/`*ATREADY: 1` (or find the module already on with
 //! `AT`), `ATE0`, `AT+CMEE=1`, then `AT+CPIN?` with retries while the SIM is busy
 //! (`+CME ERROR: 14`, 2 s apart as in the Quectel SDK).
 
@@ -20,6 +20,8 @@ use heapless::String;
 pub const LINE: usize = 256;
 /// URC queue depth of the blocking shell.
 pub const URCS: usize = 8;
+/// ESC (0x1B): aborts a data prompt (reference §1.8).
+pub const ESC: u8 = 0x1b;
 
 /// A monotonic millisecond clock.
 pub trait Clock {
@@ -43,6 +45,12 @@ pub enum Error<E> {
     SimNotReady,
     /// A value did not fit its fixed-size string.
     TooLong,
+    /// An argument cannot be sent (an SMS text with a character outside GSM 7-bit, a number
+    /// that is not a phone number, ...).
+    Invalid {
+        /// Which argument.
+        field: &'static str,
+    },
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
@@ -54,6 +62,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
             Self::NotReady => f.write_str("the module does not answer AT"),
             Self::SimNotReady => f.write_str("the SIM is not ready"),
             Self::TooLong => f.write_str("value too long"),
+            Self::Invalid { field } => write!(f, "<{field}> cannot be sent"),
         }
     }
 }
@@ -113,13 +122,26 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     ///
     /// [`Error::Io`] when the UART fails.
     pub fn poll(&mut self) -> Result<(), Error<U::Error>> {
-        let mut buf = [0u8; 64];
-        while self.uart.read_ready().map_err(Error::Io)? {
-            let n = self.uart.read(&mut buf).map_err(Error::Io)?;
-            let now = self.clock.now_ms();
-            self.engine.feed(buf.get(..n).unwrap_or(&[]), now);
-        }
+        while self.poll_chunk()? {}
         Ok(())
+    }
+
+    /// Reads and routes one chunk (up to 64 bytes) if the UART has one ready; returns whether it
+    /// did. A client that empties the URC queue between chunks ([`crate::mqtt`]) never lets a
+    /// burst of URCs overflow it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the UART fails.
+    pub fn poll_chunk(&mut self) -> Result<bool, Error<U::Error>> {
+        let mut buf = [0u8; 64];
+        if !self.uart.read_ready().map_err(Error::Io)? {
+            return Ok(false);
+        }
+        let n = self.uart.read(&mut buf).map_err(Error::Io)?;
+        let now = self.clock.now_ms();
+        self.engine.feed(buf.get(..n).unwrap_or(&[]), now);
+        Ok(n > 0)
     }
 
     /// Sends one command and waits for its outcome (deadline from reference §2.13).
@@ -138,7 +160,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     ///
     /// # Errors
     ///
-    /// As [`Modem::command`]; a command that fails before its prompt writes no data.
+    /// As [`Modem::command`]; a command that fails before its prompt writes no data. When the
+    /// command times out before its data was written, ESC is sent so the module leaves input
+    /// mode (reference §1.8).
     pub fn command_with_data(
         &mut self,
         text: &[u8],
@@ -148,13 +172,15 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.exchange(text, Some((data, terminator)))
     }
 
-    /// Runs a command described by the caller (another dialect's table, e.g.
-    /// [`crate::esp::command`], or overridden fields), with the data to write at its prompt.
+    /// Runs `command` as described (its timeout, prompt and awaited result may differ from the
+    /// defaults of [`Command::new`], e.g. an MQTT publish whose deadline follows the configured
+    /// packet timeout), writing `data` and `terminator` at the prompt as
+    /// [`Modem::command_with_data`] does.
     ///
     /// # Errors
     ///
-    /// As [`Modem::command_with_data`].
-    pub fn run(
+    /// As [`Modem::command`].
+    pub fn execute(
         &mut self,
         command: &Command<'_>,
         data: Option<(&[u8], Option<u8>)>,
@@ -186,13 +212,12 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         command: &Command<'_>,
         mut data: Option<(&[u8], Option<u8>)>,
     ) -> Result<Reply<LINE>, Error<U::Error>> {
-        let command = *command;
         let text = command.text;
         let give_up = self.clock.now_ms().saturating_add(u64::from(command.timeout_ms));
         loop {
             self.poll()?;
             let now = self.clock.now_ms();
-            match self.engine.start(&command, now) {
+            match self.engine.start(command, now) {
                 Ok(()) => break,
                 Err(CommandError::Draining) if now < give_up => self.delay.delay_ms(self.poll_ms),
                 Err(e) => return Err(Error::Command(e)),
@@ -202,7 +227,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.uart.write_all(b"\r").map_err(Error::Io)?;
         self.uart.flush().map_err(Error::Io)?;
         loop {
-            self.poll()?;
+            // One chunk at a time: once the outcome is known, what follows (URCs) stays in the
+            // UART for the caller instead of crowding the URC queue.
+            let more = self.poll_chunk()?;
             if self.engine.take_prompt()
                 && let Some((bytes, terminator)) = data.take()
             {
@@ -214,9 +241,16 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             }
             let now = self.clock.now_ms();
             if let Some(outcome) = self.engine.poll(now) {
+                if outcome == Err(CommandError::Timeout) && data.is_some() {
+                    // reference §1.8: a module may still be waiting in input mode; ESC leaves it.
+                    self.uart.write_all(&[ESC]).map_err(Error::Io)?;
+                    self.uart.flush().map_err(Error::Io)?;
+                }
                 return outcome.map_err(Error::Command);
             }
-            self.delay.delay_ms(self.poll_ms);
+            if !more {
+                self.delay.delay_ms(self.poll_ms);
+            }
         }
     }
 
@@ -229,7 +263,8 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.command(b"AT").map(|_| ())
     }
 
-    /// Brings the module up (reference §2.2): waits up to `ready_ms` for `RDY` or `APP RDY`,
+    /// Brings the module up (reference §2.2): waits up to `ready_ms` for `RDY`, `APP RDY` or
+    /// SIMCom A76xx's `*ATREADY: 1`,
     /// polls `AT` (3 tries), sends `ATE0` and `AT+CMEE=1`, then `AT+CPIN?` until `READY`,
     /// retrying while the SIM is busy. URCs queued while waiting for the banner are consumed.
     ///
@@ -243,7 +278,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             self.poll()?;
             while let Some(urc) = self.engine.pop_urc() {
                 self.boot_urcs = self.boot_urcs.saturating_add(1);
-                if matches!(urc.line.as_slice(), b"RDY" | b"APP RDY") {
+                if matches!(urc.line.as_slice(), b"RDY" | b"APP RDY" | b"*ATREADY: 1") {
                     break 'wait;
                 }
             }
@@ -340,6 +375,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// The next queued URC (call [`Modem::poll`] first to read what arrived while idle).
     pub fn pop_urc(&mut self) -> Option<Urc<LINE>> {
         self.engine.pop_urc()
+    }
+
+    /// The next queued URC, without taking it.
+    pub fn peek_urc(&self) -> Option<&Urc<LINE>> {
+        self.engine.peek_urc()
     }
 
     /// URCs lost since the last call: re-poll state when non-zero (reference §6.2).

@@ -206,6 +206,11 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
         self.router.pop_urc()
     }
 
+    /// The next queued URC, without taking it.
+    pub fn peek_urc(&self) -> Option<&Urc<N>> {
+        self.router.peek_urc()
+    }
+
     /// URCs lost since the last call (queue full): re-poll state when non-zero.
     pub fn take_lost(&mut self) -> u32 {
         self.router.take_lost()

@@ -8,12 +8,14 @@ pub mod engine;
 pub mod error;
 pub mod esp;
 pub mod framer;
+pub mod mqtt;
 pub mod params;
 pub mod response;
 pub mod result;
 pub mod router;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sms;
 pub mod uplink;
 
 pub use command::{Command, Form};

@@ -505,7 +505,8 @@ impl<'a> Iterator for Operators<'a> {
 /// `+CCLK: "yy/MM/dd,hh:mm:ss±zz"` (27.007 §8.15; zone in quarter hours, reference §2.12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cclk {
-    /// Full year (two-digit years are 2000 + yy).
+    /// Full year: two-digit years are 2000 + yy, except 70..=99, which are 1970..=1999 (the
+    /// default epochs `80/01/06` and `70/01/01` of modules before NITZ, reference §2.12).
     pub year: u16,
     /// 1..=12.
     pub month: u8,
@@ -544,7 +545,10 @@ fn digits<'a>(n: usize) -> impl Parser<&'a [u8], Output = u16, Error = nom::erro
 /// Returns the year's digit count with the values so errors can name the field.
 #[allow(clippy::type_complexity)]
 fn cclk_text(text: &[u8]) -> IResult<&[u8], (u16, u16, u16, u16, u16, u16, Option<(char, u16)>)> {
-    let year = alt((terminated(digits(4), char('/')), map(terminated(digits(2), char('/')), |y| 2000 + y)));
+    let year = alt((
+        terminated(digits(4), char('/')),
+        map(terminated(digits(2), char('/')), |y| if y >= 70 { 1900 + y } else { 2000 + y }),
+    ));
     let zone = opt((one_of("+-"), alt((digits(2), digits(1)))));
     (
         year,
@@ -787,6 +791,17 @@ mod tests {
         let m = parse_qmtrecv(b"+QMTRECV: 0,0,\"t\",\"hello\"").unwrap();
         assert_eq!(m, Qmtrecv::Message { client_idx: 0, msg_id: 0, topic: "t", payload_len: None, payload: b"hello" });
         assert!(parse_qmtrecv(b"+QMTRECV: 0,0,\"t\",9,\"short\"").is_err());
+    }
+
+    #[test]
+    fn cclk_default_epochs_are_unsynchronised() {
+        // reference §2.12: `"80/01/06,00:00:00+00"` / `"70/01/01,..."` before NITZ.
+        for line in [&b"+CCLK: \"80/01/06,00:00:00+00\""[..], b"+CCLK: \"70/01/01,00:00:05\""] {
+            let t = parse_cclk(line).unwrap();
+            assert!(t.year < 2000 && !t.is_synchronised(), "{t:?}");
+        }
+        assert_eq!(parse_cclk(b"+CCLK: \"69/12/31,23:59:59+00\"").unwrap().year, 2069);
+        assert!(parse_cclk(b"+CCLK: \"24/05/06,12:30:59-08\"").unwrap().is_synchronised());
     }
 
     #[test]

@@ -330,9 +330,27 @@ impl<const N: usize, const Q: usize> Router<N, Q> {
         Some(self.core.route(event))
     }
 
-    /// Takes the oldest queued URC.
+    /// Takes the oldest queued URC. A URC whose counted payload is still arriving (the
+    /// framer is inside `+CMQTTRXPAYLOAD: 0,<n>`'s bytes) is not handed out until it is complete.
     pub fn pop_urc(&mut self) -> Option<Urc<N>> {
+        if !self.urc_complete(0) {
+            return None;
+        }
         self.core.urcs.pop_front()
+    }
+
+    /// The oldest queued URC, if it is complete, without taking it.
+    pub fn peek_urc(&self) -> Option<&Urc<N>> {
+        if !self.urc_complete(0) {
+            return None;
+        }
+        self.core.urcs.front()
+    }
+
+    /// Whether queued URC `i` is complete (not the last one while its payload still arrives).
+    fn urc_complete(&self, i: usize) -> bool {
+        let filling = self.core.owner == Owner::Urc && self.framer.in_payload();
+        !(filling && i + 1 == self.core.urcs.len())
     }
 
     /// Number of URCs waiting.

@@ -183,13 +183,13 @@ fn wifi_drop_in_the_middle_of_a_binary_publish() {
     link.connect(&session()).unwrap();
     assert_eq!(link.link_state().unwrap(), LinkState::Connected);
     // The module's `ERR CODE:0x...` before `ERROR` is typed (0x6004: already connected).
-    let again = link.modem_mut().run(&modem::esp::command(br#"AT+MQTTCONN=0,"h",1883,0"#), None);
+    let again = link.modem_mut().execute(&modem::esp::command(br#"AT+MQTTCONN=0,"h",1883,0"#), None);
     assert!(again.is_err());
     assert_eq!(modem::esp::response::parse_err_code(&link.modem_mut().failed_reply().line), Ok(0x6004));
     link.publish("t", b"x", QoS::AtMostOnce, false).unwrap();
     assert_eq!(sim(&mut link).published().len(), 1);
     // The session ends behind the client's back (no report): the module's error code says why.
-    link.modem_mut().run(&modem::esp::command(b"AT+MQTTCLEAN=0"), None).unwrap();
+    link.modem_mut().execute(&modem::esp::command(b"AT+MQTTCLEAN=0"), None).unwrap();
     assert_eq!(link.publish("t", b"text", QoS::AtMostOnce, false), Err(EspError::Code(0x6051)));
     assert_eq!(link.publish("t", b"\0raw", QoS::AtMostOnce, false), Err(EspError::Code(0x6051)));
 }
@@ -217,9 +217,9 @@ fn ipd_through_the_blocking_modem_split_at_every_byte() {
     link.join().unwrap();
     assert_eq!(link.station_ip().unwrap().as_str(), "192.168.3.112");
     let m = link.modem_mut();
-    let reply = m.run(&modem::esp::command(br#"AT+CIPSTART="TCP","192.168.3.102",8080"#), None).unwrap();
+    let reply = m.execute(&modem::esp::command(br#"AT+CIPSTART="TCP","192.168.3.102",8080"#), None).unwrap();
     assert_eq!(reply.line.as_slice(), b"CONNECT");
-    let reply = m.run(&modem::esp::command(b"AT+CIPSEND=5"), Some((b"OK\r\n>", None))).unwrap();
+    let reply = m.execute(&modem::esp::command(b"AT+CIPSEND=5"), Some((b"OK\r\n>", None))).unwrap();
     assert_eq!(reply.result.as_slice(), b"SEND OK");
     let payload: &[u8] = b"OK\r\n\r\nERROR\r\n\0+IPD,3:abc";
     let t = clock.now_ms();

@@ -272,3 +272,22 @@ proptest! {
         let _ = router.flush();
     }
 }
+
+/// A URC with a counted payload (`+CMQTTRXPAYLOAD: 0,<n>`, reference §1.9, §2.10) is not handed
+/// out while its payload is still arriving: popped between two UART reads it would lose the rest.
+#[test]
+fn urc_is_not_popped_before_its_payload_is_complete() {
+    let mut router = Router::<64, 4>::new();
+    router.feed(b"\r\n+CMQTTRXPAYLOAD: 0,6\r\nab", |_| {});
+    assert!(router.peek_urc().is_none());
+    assert!(router.pop_urc().is_none(), "payload incomplete");
+    router.feed(b"\r\nOK", |_| {});
+    let urc = router.pop_urc().unwrap();
+    assert_eq!((urc.line.as_slice(), urc.data.as_slice()), (&b"+CMQTTRXPAYLOAD: 0,6"[..], &b"ab\r\nOK"[..]));
+    // A complete URC ahead of one still filling is handed out.
+    router.feed(b"\r\n+CEREG: 1\r\n+QIURC: \"recv\",0,3\r\nx", |_| {});
+    assert_eq!(router.pop_urc().unwrap().line.as_slice(), b"+CEREG: 1");
+    assert!(router.pop_urc().is_none());
+    router.feed(b"yz\r\n", |_| {});
+    assert_eq!(router.pop_urc().unwrap().data.as_slice(), b"xyz");
+}

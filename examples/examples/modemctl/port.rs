@@ -29,7 +29,7 @@ fn open(path: &str, baud: u32) -> Result<PortModem, String> {
 
 fn alive(m: &mut PortModem) -> Result<(), String> {
     for _ in 0..3 {
-        match m.run(&esp::command(b"AT"), None) {
+        match m.execute(&esp::command(b"AT"), None) {
             Ok(_) => return Ok(()),
             Err(Error::Command(CommandError::Timeout)) => {}
             Err(e) => return Err(format!("AT: {e}")),
@@ -46,7 +46,7 @@ pub fn esp_info(path: &str, baud: u32) -> Result<Value, String> {
     let mut m = open(path, baud)?;
     alive(&mut m)?;
     let run = |m: &mut PortModem, text: &[u8]| {
-        m.run(&esp::command(text), None).map_err(|e| format!("{}: {e}", String::from_utf8_lossy(text)))
+        m.execute(&esp::command(text), None).map_err(|e| format!("{}: {e}", String::from_utf8_lossy(text)))
     };
     run(&mut m, b"ATE0")?;
     let gmr = run(&mut m, b"AT+GMR")?;

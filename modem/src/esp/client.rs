@@ -161,7 +161,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
         }
         let mut alive = false;
         for _ in 0..3 {
-            match self.modem.run(&command(b"AT"), None) {
+            match self.modem.execute(&command(b"AT"), None) {
                 Ok(_) => {
                     alive = true;
                     break;
@@ -199,7 +199,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
         push_quoted(&mut line, ssid.as_bytes()).ok_or(EspError::TooLong)?;
         line.push(b',').map_err(|_| EspError::TooLong)?;
         push_quoted(&mut line, password.as_bytes()).ok_or(EspError::TooLong)?;
-        match self.modem.run(&command(&line), None) {
+        match self.modem.execute(&command(&line), None) {
             Ok(_) => {
                 self.process()?;
                 self.wifi = Wifi::GotIp;
@@ -283,7 +283,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
     }
 
     fn cmd(&mut self, text: &[u8]) -> Result<Reply<LINE>, EspError<U::Error>> {
-        let reply = self.modem.run(&command(text), None);
+        let reply = self.modem.execute(&command(text), None);
         let reply = self.typed_failure(reply);
         self.process()?;
         reply
@@ -348,14 +348,14 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> EspUplink<U, D, C> {
 
     /// After lost URCs: ask the module (`AT+CWJAP?`, `AT+MQTTCONN?`).
     fn repoll(&mut self) -> Result<(), EspError<U::Error>> {
-        let ap = self.modem.run(&command(b"AT+CWJAP?"), None)?;
+        let ap = self.modem.execute(&command(b"AT+CWJAP?"), None)?;
         let joined = parse_cwjap_query(&ap.line).map_err(Error::Parse)?.is_some();
         if !joined {
             self.wifi = Wifi::Down;
         } else if self.wifi == Wifi::Down {
             self.wifi = Wifi::GotIp;
         }
-        let conn = self.modem.run(&command(b"AT+MQTTCONN?"), None)?;
+        let conn = self.modem.execute(&command(b"AT+MQTTCONN?"), None)?;
         self.mqtt = parse_mqttconn(&conn.line).map(|c| c.is_connected()).unwrap_or(false);
         Ok(())
     }
@@ -456,7 +456,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Uplink for EspUplink<U, 
         )
         .map_err(|_| EspError::TooLong)?;
         line.extend_from_slice(tail.as_bytes()).map_err(|_| EspError::TooLong)?;
-        let reply = self.modem.run(&command(&line), Some((payload, None)));
+        let reply = self.modem.execute(&command(&line), Some((payload, None)));
         let reply = self.typed_failure(reply);
         self.process()?;
         reply.map(|_| ())
