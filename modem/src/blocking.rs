@@ -16,6 +16,9 @@ use embedded_hal::delay::DelayNs;
 use embedded_io::{Read, ReadReady, Write};
 use heapless::String;
 
+mod power;
+pub use power::{PowerOn, Recovered};
+
 /// Line length of the engine the blocking shell uses (reference §6.2: at least 256).
 pub const LINE: usize = 256;
 /// URC queue depth of the blocking shell.
@@ -43,6 +46,12 @@ pub enum Error<E> {
     SimNotReady,
     /// A value did not fit its fixed-size string.
     TooLong,
+    /// A power pin (PWRKEY, STATUS, RESET) failed.
+    Pin,
+    /// The module is still on after the power-off steps (reference §2.1).
+    StillOn,
+    /// Every rung of the recovery ladder failed.
+    Unrecoverable,
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
@@ -54,6 +63,9 @@ impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
             Self::NotReady => f.write_str("the module does not answer AT"),
             Self::SimNotReady => f.write_str("the SIM is not ready"),
             Self::TooLong => f.write_str("value too long"),
+            Self::Pin => f.write_str("power pin failed"),
+            Self::StillOn => f.write_str("the module is still on after powering it off"),
+            Self::Unrecoverable => f.write_str("every recovery rung failed"),
         }
     }
 }
@@ -94,6 +106,7 @@ pub struct Modem<U, D, C> {
     engine: Engine<LINE, URCS>,
     poll_ms: u32,
     boot_urcs: u32,
+    session: power::Session,
 }
 
 impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
@@ -104,7 +117,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
 
     /// A driver over `uart`, sleeping with `delay` and timing with `clock`.
     pub fn new(uart: U, delay: D, clock: C) -> Self {
-        Self { uart, delay, clock, engine: Engine::new(), poll_ms: 5, boot_urcs: 0 }
+        Self { uart, delay, clock, engine: Engine::new(), poll_ms: 5, boot_urcs: 0, session: power::Session::new() }
     }
 
     /// Reads and routes everything the UART has ready, without waiting.
@@ -148,13 +161,21 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.exchange(text, Some((data, terminator)))
     }
 
-    fn exchange(&mut self, text: &[u8], mut data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
-        let command = Command::new(text);
+    fn exchange(&mut self, text: &[u8], data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.send(&Command::new(text), data)
+    }
+
+    fn send(
+        &mut self,
+        command: &Command<'_>,
+        mut data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        let text = command.text;
         let give_up = self.clock.now_ms().saturating_add(u64::from(command.timeout_ms));
         loop {
             self.poll()?;
             let now = self.clock.now_ms();
-            match self.engine.start(&command, now) {
+            match self.engine.start(command, now) {
                 Ok(()) => break,
                 Err(CommandError::Draining) if now < give_up => self.delay.delay_ms(self.poll_ms),
                 Err(e) => return Err(Error::Command(e)),
@@ -230,7 +251,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         for attempt in 0..Self::SIM_RETRIES {
             match self.command(b"AT+CPIN?") {
                 Ok(reply) => {
-                    return if parse_cpin(&reply.line)?.is_ready() { Ok(()) } else { Err(Error::SimNotReady) };
+                    if !parse_cpin(&reply.line)?.is_ready() {
+                        return Err(Error::SimNotReady);
+                    }
+                    self.session.start(self.engine.boots());
+                    return Ok(());
                 }
                 Err(Error::Command(CommandError::Cme(Some(14)))) if attempt + 1 < Self::SIM_RETRIES => {
                     self.delay.delay_ms(Self::SIM_RETRY_MS);

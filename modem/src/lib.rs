@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod framer;
 pub mod params;
+pub mod power;
 pub mod response;
 pub mod result;
 pub mod router;

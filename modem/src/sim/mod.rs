@@ -16,10 +16,13 @@
 //! blocking UART read would wait), or fails with [`SimError::Idle`] when nothing will ever come.
 //! A driver with its own timeouts should poll `read_ready` and advance the clock itself.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::vec::Vec;
+
+mod power;
+pub use power::{PinRole, QPOWD_MS, SimPin, SimStatus};
 
 /// A shared virtual clock in milliseconds. Clones share the same time.
 #[derive(Debug, Clone, Default)]
@@ -142,6 +145,8 @@ pub struct Sim {
     imei: Vec<u8>,
     iccid: Vec<u8>,
     commands: Vec<Vec<u8>>,
+    power: power::Shared,
+    boots: u32,
 }
 
 impl Sim {
@@ -174,6 +179,8 @@ impl Sim {
             imei: b"867698041234567".to_vec(),
             iccid: b"89860025128306012474".to_vec(),
             commands: Vec::new(),
+            power: Rc::new(RefCell::new(power::PowerModel::new())),
+            boots: 1,
         };
         sim.emit(now.saturating_add(100), b"\r\nRDY\r\n");
         sim.emit(now.saturating_add(200), b"\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n");
@@ -285,6 +292,7 @@ impl Sim {
 
     /// Runs the scheduled actions that are due.
     fn pump(&mut self) {
+        self.pump_power();
         let now = self.clock.now_ms();
         let mut due: Vec<(u64, Action)> = Vec::new();
         self.actions.retain(|(at, a)| {
@@ -351,6 +359,9 @@ impl Sim {
         let set_n = |rest: &[u8]| -> Option<u8> {
             core::str::from_utf8(rest).ok()?.trim().parse::<u8>().ok().filter(|n| *n <= 2)
         };
+        if let Some(reply) = self.power_answer(&upper) {
+            return reply;
+        }
         match upper.as_slice() {
             b"AT" => vec![ok()],
             b"ATE0" => {
@@ -412,8 +423,8 @@ impl Sim {
 
     fn command(&mut self, line: Vec<u8>) {
         let now = self.clock.now_ms();
-        if now < self.booted_at {
-            return; // not booted: dropped silently (§2.2)
+        if !self.accepts_commands(now) {
+            return; // off, hung or not booted: dropped silently (§2.2)
         }
         let injected = core::mem::take(&mut self.injected);
         let urcs = |m: Moment| injected.iter().filter(move |i| i.0 == m).map(|i| i.1.clone());
