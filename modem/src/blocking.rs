@@ -17,7 +17,7 @@ use embedded_io::{Read, ReadReady, Write};
 use heapless::String;
 
 mod power;
-pub use power::{PowerOn, Recovered};
+pub use crate::power::{PowerOn, Recovered};
 
 /// Line length of the engine the blocking shell uses (reference §6.2: at least 256).
 pub const LINE: usize = 256;
@@ -106,7 +106,7 @@ pub struct Modem<U, D, C> {
     engine: Engine<LINE, URCS>,
     poll_ms: u32,
     boot_urcs: u32,
-    session: power::Session,
+    session: crate::power::Session,
 }
 
 impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
@@ -117,7 +117,15 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
 
     /// A driver over `uart`, sleeping with `delay` and timing with `clock`.
     pub fn new(uart: U, delay: D, clock: C) -> Self {
-        Self { uart, delay, clock, engine: Engine::new(), poll_ms: 5, boot_urcs: 0, session: power::Session::new() }
+        Self {
+            uart,
+            delay,
+            clock,
+            engine: Engine::new(),
+            poll_ms: 5,
+            boot_urcs: 0,
+            session: crate::power::Session::new(),
+        }
     }
 
     /// Reads and routes everything the UART has ready, without waiting.

@@ -442,6 +442,61 @@ impl Ladder {
     }
 }
 
+/// What `power_on` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerOn {
+    /// The module was already on: no pulse (a pulse would have turned it off, §2.1).
+    AlreadyOn,
+    /// PWRKEY was pulsed and the module came up.
+    Pulsed,
+}
+
+/// What `recover` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered {
+    /// The rung that brought the module back.
+    pub rung: Rung,
+    /// Rungs tried, including the successful one.
+    pub attempts: u32,
+}
+
+/// Session bookkeeping: boots seen at the start of the session, reboots, the ladder.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Session {
+    baseline: Option<u32>,
+    pub(crate) lost: bool,
+    pub(crate) reboots: u32,
+    pub(crate) ladder: Ladder,
+}
+
+impl Session {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// A session starts (bring-up succeeded) with `boots` banners seen so far.
+    pub(crate) fn start(&mut self, boots: u32) {
+        self.baseline = Some(boots);
+        self.lost = false;
+    }
+
+    /// Counts boots seen since the session started as reboots; true when the session is lost.
+    pub(crate) fn check(&mut self, boots: u32) -> bool {
+        if let Some(base) = self.baseline
+            && boots > base
+        {
+            let n = boots - base;
+            self.reboots = self.reboots.saturating_add(n);
+            for _ in 0..n {
+                self.ladder.rebooted();
+            }
+            self.baseline = Some(boots);
+            self.lost = true;
+        }
+        self.lost
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]

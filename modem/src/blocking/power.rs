@@ -4,65 +4,10 @@
 use super::{Clock, Error, Modem};
 use crate::command::Command;
 use crate::engine::CommandError;
-use crate::power::{Ladder, LadderCounters, OFF_PULSE_MIN_MS, PROBE_MS, PowerPins, READY_MARGIN_MS, Rung};
+use crate::power::{LadderCounters, OFF_PULSE_MIN_MS, PROBE_MS, PowerOn, PowerPins, READY_MARGIN_MS, Recovered, Rung};
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_io::{Read, ReadReady, Write};
-
-/// What [`Modem::power_on`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PowerOn {
-    /// The module was already on: no pulse (a pulse would have turned it off, §2.1).
-    AlreadyOn,
-    /// PWRKEY was pulsed and the module came up.
-    Pulsed,
-}
-
-/// What [`Modem::recover`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Recovered {
-    /// The rung that brought the module back.
-    pub rung: Rung,
-    /// Rungs tried, including the successful one.
-    pub attempts: u32,
-}
-
-/// Session bookkeeping: boots seen at the start of the session, reboots, the ladder.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Session {
-    baseline: Option<u32>,
-    lost: bool,
-    reboots: u32,
-    ladder: Ladder,
-}
-
-impl Session {
-    pub(super) fn new() -> Self {
-        Self::default()
-    }
-
-    /// A session starts (bring-up succeeded) with `boots` banners seen so far.
-    pub(super) fn start(&mut self, boots: u32) {
-        self.baseline = Some(boots);
-        self.lost = false;
-    }
-
-    /// Counts boots seen since the session started as reboots; true when the session is lost.
-    fn check(&mut self, boots: u32) -> bool {
-        if let Some(base) = self.baseline
-            && boots > base
-        {
-            let n = boots - base;
-            self.reboots = self.reboots.saturating_add(n);
-            for _ in 0..n {
-                self.ladder.rebooted();
-            }
-            self.baseline = Some(boots);
-            self.lost = true;
-        }
-        self.lost
-    }
-}
 
 impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// Whether the module is on: the STATUS pin when fitted, else whether `AT` is answered
@@ -244,7 +189,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// [`Modem::recovery_rung`] up: [`Rung::Retry`] ([`Modem::resync`]), [`Rung::RadioCycle`]
     /// (`AT+CFUN=0`, `AT+CFUN=1`, resync), [`Rung::Reset`] ([`Modem::reset`]) and
     /// [`Rung::PowerCycle`] ([`Modem::power_off`] then [`Modem::power_on`]), each tried
-    /// [`Ladder::PER_RUNG`] times before escalating. Success de-escalates the ladder. Every rung
+    /// [`crate::power::Ladder::PER_RUNG`] times before escalating. Success de-escalates the ladder. Every rung
     /// above `Retry` loses the session (see [`Modem::session_lost`]).
     ///
     /// Without a STATUS pin a hung module looks off, so the first power-cycle pulse may turn it

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::vec::Vec;
 
+mod asynch;
 mod power;
 pub use power::{PinRole, QPOWD_MS, SimPin, SimStatus};
 
