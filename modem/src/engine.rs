@@ -123,6 +123,11 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
     /// [`CommandError::Busy`] while a command is pending, [`CommandError::Draining`] until the line
     /// has been quiet for the quiet period after a timeout.
     pub fn start(&mut self, command: &Command<'_>, now_ms: u64) -> Result<(), CommandError> {
+        // A finished command whose outcome was not taken yet is still pending: starting another
+        // would lose that outcome (found by the engine property test).
+        if self.deadline.is_some() {
+            return Err(CommandError::Busy);
+        }
         if self.router.is_draining() && now_ms.saturating_sub(self.last_rx_ms) >= self.quiet_ms {
             self.router.drained();
         }
@@ -167,7 +172,7 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
                     *outcome = Some(map_result(line));
                 }
             }
-            Routed::Urc(line) if crate::power::is_boot_banner(line) => {
+            Routed::Urc(line) | Routed::UrcLost(line) if crate::power::is_boot_banner(line) => {
                 if last_banner_ms.is_none_or(|t| now_ms.saturating_sub(t) > Self::BOOT_WINDOW_MS) {
                     *boots = boots.saturating_add(1);
                 }
