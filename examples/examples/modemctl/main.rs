@@ -2,7 +2,12 @@
 //!
 //! ```text
 //! cargo run --example modemctl -- parse --command "AT+CREG?" '\r\n+CREG: 2,1,"8BE3","00002BAF"\r\n\r\nOK\r\n'
+//! cargo run --example modemctl -- --port /dev/ttyUSB2 info
 //! ```
+//!
+//! `--port PATH [--baud N] info` talks to a real module (see `port.rs`) and prints one JSON
+//! object: `imei`, `iccid`, `operator` (`mode, format, oper, act`), `signal` (`rssi, ber, dbm`)
+//! and `registration` (`kind, n, stat, registered, lac|tac, ci, act`; EPS, `AT+CEREG?`).
 //!
 //! TEXT is what the module sent, with `\r`, `\n`, `\t`, `\\`, `\"`, `\0`, `\xHH` and `\uHHHH`
 //! escapes; text without a line ending is one line, and an echo of the command may be present.
@@ -21,6 +26,8 @@
 //! cell ids converted; operator names sent as hex UCS2 are decoded. A line that has no typed parser has `raw`; one that fails to parse has
 //! `raw` and `error`. Payload bytes that followed a line (`+QIRD`, `+CIPRXGET: 2`) are in `data`.
 
+mod port;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +41,12 @@ use serde_json::{Map, Value, json};
 #[derive(Parser)]
 #[command(name = "modemctl", about = "Parse what a cellular module sent, as the modem crate routes it")]
 struct Cli {
+    /// The module's serial port (`info` needs it), e.g. /dev/ttyUSB2.
+    #[arg(long, global = true)]
+    port: Option<String>,
+    /// The port's baud rate.
+    #[arg(long, global = true, default_value_t = 115_200)]
+    baud: u32,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -48,6 +61,8 @@ enum Cmd {
         /// What the module sent, with \r, \n, \xHH escapes.
         text: String,
     },
+    /// On --port: IMEI, ICCID, operator, signal and registration as one JSON object.
+    Info,
 }
 
 fn unescape(text: &str) -> Result<Vec<u8>, String> {
@@ -317,5 +332,21 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::Info => {
+            let Some(path) = cli.port else {
+                eprintln!("modemctl: info needs --port PATH");
+                return ExitCode::from(2);
+            };
+            match port::info(&path, cli.baud) {
+                Ok(v) => {
+                    println!("{v}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("modemctl: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
