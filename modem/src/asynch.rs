@@ -13,7 +13,7 @@
 //! command fails with [`CommandError::Busy`] until the deadline has passed, then the late reply
 //! is drained (reference §6.2) and the driver is usable again.
 
-use crate::blocking::{Clock, Error, LINE, Operator, URCS};
+use crate::blocking::{Clock, ESC, Error, LINE, Operator, URCS};
 use crate::command::Command;
 use crate::engine::{CommandError, Engine, Reply};
 use crate::power::{LadderCounters, OFF_PULSE_MIN_MS, PROBE_MS, PowerOn, PowerPins, READY_MARGIN_MS, Recovered, Rung};
@@ -88,7 +88,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     ///
     /// # Errors
     ///
-    /// As [`Modem::command`]; a command that fails before its prompt writes no data.
+    /// As [`Modem::command`]; a command that fails before its prompt writes no data. When the
+    /// command times out before its data was written, ESC is sent so the module leaves input
+    /// mode (reference §1.8).
     pub async fn command_with_data(
         &mut self,
         text: &[u8],
@@ -98,15 +100,41 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.exchange(text, Some((data, terminator))).await
     }
 
+    /// Runs `command` as described (its timeout, prompt and awaited result may differ from the
+    /// defaults of [`Command::new`], e.g. an MQTT publish whose deadline follows the configured
+    /// packet timeout), writing `data` and `terminator` at the prompt as
+    /// [`Modem::command_with_data`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Modem::command`].
+    pub async fn execute(
+        &mut self,
+        command: &Command<'_>,
+        data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.run(command, data).await
+    }
+
+    /// The clock's current time in milliseconds.
+    pub fn now_ms(&mut self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Sleeps `ms` milliseconds with the driver's delay.
+    pub async fn delay_ms(&mut self, ms: u32) {
+        self.delay.delay_ms(ms).await;
+    }
+
     async fn exchange(
         &mut self,
         text: &[u8],
         data: Option<(&[u8], Option<u8>)>,
     ) -> Result<Reply<LINE>, Error<U::Error>> {
-        self.send(&Command::new(text), data).await
+        self.run(&Command::new(text), data).await
     }
 
-    async fn send(
+    async fn run(
         &mut self,
         command: &Command<'_>,
         mut data: Option<(&[u8], Option<u8>)>,
@@ -138,6 +166,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             }
             let now = self.clock.now_ms();
             if let Some(outcome) = self.engine.poll(now) {
+                if outcome == Err(CommandError::Timeout) && data.is_some() {
+                    // reference §1.8: a module may still be waiting in input mode; ESC leaves it.
+                    self.uart.write_all(&[ESC]).await.map_err(Error::Io)?;
+                    self.uart.flush().await.map_err(Error::Io)?;
+                }
                 return outcome.map_err(Error::Command);
             }
             self.delay.delay_ms(self.poll_ms).await;
@@ -299,7 +332,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             return Ok(on);
         }
         let probe = Command { timeout_ms: PROBE_MS, ..Command::new(b"AT") };
-        match self.send(&probe, None).await {
+        match self.run(&probe, None).await {
             Ok(_) => Ok(true),
             Err(Error::Command(CommandError::Timeout)) => Ok(false),
             Err(Error::Command(_)) => Ok(true),

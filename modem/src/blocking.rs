@@ -23,6 +23,8 @@ pub use crate::power::{PowerOn, Recovered};
 pub const LINE: usize = 256;
 /// URC queue depth of the blocking shell.
 pub const URCS: usize = 8;
+/// ESC (0x1B): aborts a data prompt (reference §1.8).
+pub const ESC: u8 = 0x1b;
 
 /// A monotonic millisecond clock.
 pub trait Clock {
@@ -159,7 +161,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     ///
     /// # Errors
     ///
-    /// As [`Modem::command`]; a command that fails before its prompt writes no data.
+    /// As [`Modem::command`]; a command that fails before its prompt writes no data. When the
+    /// command times out before its data was written, ESC is sent so the module leaves input
+    /// mode (reference §1.8).
     pub fn command_with_data(
         &mut self,
         text: &[u8],
@@ -169,11 +173,37 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.exchange(text, Some((data, terminator)))
     }
 
-    fn exchange(&mut self, text: &[u8], data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
-        self.send(&Command::new(text), data)
+    /// Runs `command` as described (its timeout, prompt and awaited result may differ from the
+    /// defaults of [`Command::new`], e.g. an MQTT publish whose deadline follows the configured
+    /// packet timeout), writing `data` and `terminator` at the prompt as
+    /// [`Modem::command_with_data`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Modem::command`].
+    pub fn execute(
+        &mut self,
+        command: &Command<'_>,
+        data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.run(command, data)
     }
 
-    fn send(
+    /// The clock's current time in milliseconds.
+    pub fn now_ms(&mut self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Sleeps `ms` milliseconds with the driver's delay.
+    pub fn delay_ms(&mut self, ms: u32) {
+        self.delay.delay_ms(ms);
+    }
+
+    fn exchange(&mut self, text: &[u8], data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.run(&Command::new(text), data)
+    }
+
+    fn run(
         &mut self,
         command: &Command<'_>,
         mut data: Option<(&[u8], Option<u8>)>,
@@ -205,6 +235,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             }
             let now = self.clock.now_ms();
             if let Some(outcome) = self.engine.poll(now) {
+                if outcome == Err(CommandError::Timeout) && data.is_some() {
+                    // reference §1.8: a module may still be waiting in input mode; ESC leaves it.
+                    self.uart.write_all(&[ESC]).map_err(Error::Io)?;
+                    self.uart.flush().map_err(Error::Io)?;
+                }
                 return outcome.map_err(Error::Command);
             }
             self.delay.delay_ms(self.poll_ms);

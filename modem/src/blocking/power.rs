@@ -24,7 +24,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             return Ok(on);
         }
         let probe = Command { timeout_ms: PROBE_MS, ..Command::new(b"AT") };
-        match self.send(&probe, None) {
+        match self.run(&probe, None) {
             Ok(_) => Ok(true),
             Err(Error::Command(CommandError::Timeout)) => Ok(false),
             Err(Error::Command(_)) => Ok(true),

@@ -9,10 +9,11 @@
 //! registration. [`Sim::reboot_at`] scripts a spontaneous reboot (brown-out, watchdog) and
 //! [`Sim::hang`] a module that answers nothing until it is reset or power-cycled.
 //!
-//! The pins ([`SimPin`], [`SimStatus`]) share the model with the [`Sim`] and time their pulses on
+//! The banner after a boot is the dialect's (Quectel `RDY` ... `APP RDY`, SIMCom `*ATREADY: 1`
+//! ... `PB DONE`). The pins ([`SimPin`], [`SimStatus`]) share the model with the [`Sim`] and time their pulses on
 //! its [`SimClock`].
 
-use super::{Sim, SimClock};
+use super::{Dialect, Input, Sim, SimClock};
 use crate::power::{Model, Polarity, Timing};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -263,6 +264,8 @@ impl Sim {
                 Transition::Off => {
                     self.out.retain(|k, _| k.0 <= at);
                     self.input.clear();
+                    self.mode = Input::Line;
+                    self.deferred.clear();
                     self.booted_at = u64::MAX;
                 }
                 Transition::Boot => {
@@ -273,9 +276,15 @@ impl Sim {
                     self.cereg_n = 0;
                     let ready = at.saturating_add(startup);
                     self.booted_at = ready;
-                    self.emit(ready, b"\r\nRDY\r\n");
-                    self.emit(ready.saturating_add(100), b"\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n");
-                    self.emit(ready.saturating_add(200), b"\r\nAPP RDY\r\n");
+                    if self.dialect == Dialect::Simcom {
+                        self.emit(ready, b"\r\n*ATREADY: 1\r\n");
+                        self.emit(ready.saturating_add(100), b"\r\n+CPIN: READY\r\n");
+                        self.emit(ready.saturating_add(200), b"\r\nSMS DONE\r\n\r\nPB DONE\r\n");
+                    } else {
+                        self.emit(ready, b"\r\nRDY\r\n");
+                        self.emit(ready.saturating_add(100), b"\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n");
+                        self.emit(ready.saturating_add(200), b"\r\nAPP RDY\r\n");
+                    }
                 }
             }
         }
