@@ -126,3 +126,64 @@ fn info_without_port_is_an_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
 }
+
+#[test]
+fn sms_sends_the_text_through_the_prompt() {
+    let (mut master, path) = pty();
+    let clock = SimClock::new();
+    let mut sim = Sim::new(clock.clone());
+    let child = Command::new(modemctl_binary())
+        .args(["--port", &path, "sms", "--to", "+4915112345678", "Your pickup code: 482913"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = serve(&mut master, &mut sim, &clock, Proc(Some(child)));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sent"], true);
+    assert_eq!(v["to"], "+4915112345678");
+    assert!(v["mr"].is_u64(), "{v}");
+    assert_eq!(sim.sms_sent(), [("+4915112345678".to_string(), b"Your pickup code: 482913".to_vec())]);
+}
+
+#[test]
+fn sms_refuses_text_that_is_not_gsm7_safe() {
+    let out = Command::new(modemctl_binary())
+        .args(["--port", "/nonexistent", "sms", "--to", "+1", "code {42}"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GSM-7"));
+}
+
+#[test]
+fn mqtt_pub_publishes_through_the_module_client() {
+    for (dialect, simcom) in [("quectel", false), ("simcom", true)] {
+        let (mut master, path) = pty();
+        let clock = SimClock::new();
+        let mut sim = if simcom { Sim::simcom(clock.clone()) } else { Sim::new(clock.clone()) };
+        let broker = modem::sim::RecordingBroker::new();
+        sim.set_broker(Box::new(broker.clone()));
+        let child = Command::new(modemctl_binary())
+            .args(["--port", &path, "mqtt-pub", "--dialect", dialect, "--host", "broker.example", "--topic"])
+            .args(["locker/7/door", "--qos", "1", "--retain", "{\"door\":3,\"open\":true}"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = serve(&mut master, &mut sim, &clock, Proc(Some(child)));
+        assert!(out.status.success(), "{dialect}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["published"], true);
+        assert_eq!(v["bytes"], 22);
+        let published = broker.published();
+        assert_eq!(published.len(), 1, "{dialect}");
+        let m = &published[0].message;
+        assert_eq!(
+            (m.topic.as_str(), m.payload.as_slice(), m.qos, m.retain),
+            ("locker/7/door", &b"{\"door\":3,\"open\":true}"[..], 1, true)
+        );
+        assert!(!sim.mqtt_connected(), "{dialect}: disconnected at the end");
+    }
+}

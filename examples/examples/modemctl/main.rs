@@ -5,9 +5,14 @@
 //! cargo run --example modemctl -- --port /dev/ttyUSB2 info
 //! ```
 //!
-//! `--port PATH [--baud N] info` talks to a real module (see `port.rs`) and prints one JSON
-//! object: `imei`, `iccid`, `operator` (`mode, format, oper, act`), `signal` (`rssi, ber, dbm`)
-//! and `registration` (`kind, n, stat, registered, lac|tac, ci, act`; EPS, `AT+CEREG?`).
+//! `--port PATH [--baud N]` talks to a real module (see `port.rs`); each command prints one
+//! JSON object:
+//!
+//! - `info`: `imei`, `iccid`, `operator` (`mode, format, oper, act`), `signal` (`rssi, ber,
+//!   dbm`) and `registration` (`kind, n, stat, registered, lac|tac, ci, act`; EPS, `AT+CEREG?`);
+//! - `sms --to NUMBER TEXT`: `sent`, `to`, `mr` (the message reference);
+//! - `mqtt-pub [--dialect quectel|simcom] [--apn APN] --host H [--mqtt-port P] [--client-id ID]
+//!   --topic T [--qos N] [--retain] MESSAGE`: `published`, `topic`, `bytes`, `qos`, `retain`.
 //!
 //! TEXT is what the module sent, with `\r`, `\n`, `\t`, `\\`, `\"`, `\0`, `\xHH` and `\uHHHH`
 //! escapes; text without a line ending is one line, and an echo of the command may be present.
@@ -63,6 +68,43 @@ enum Cmd {
     },
     /// On --port: IMEI, ICCID, operator, signal and registration as one JSON object.
     Info,
+    /// On --port: send a text SMS (at most 160 GSM-7 characters).
+    Sms {
+        /// The recipient, e.g. +4915112345678.
+        #[arg(long)]
+        to: String,
+        /// The text.
+        text: String,
+    },
+    /// On --port: connect the module's MQTT client, publish one message, disconnect.
+    MqttPub {
+        /// The module's MQTT command set.
+        #[arg(long, value_enum, default_value = "quectel")]
+        dialect: port::Dialect,
+        /// APN for the data attach (default: the module's configuration).
+        #[arg(long, default_value = "")]
+        apn: String,
+        /// Broker host name or address.
+        #[arg(long)]
+        host: String,
+        /// Broker TCP port.
+        #[arg(long, default_value_t = 1883)]
+        mqtt_port: u16,
+        /// MQTT client id.
+        #[arg(long, default_value = "locker")]
+        client_id: String,
+        /// Topic.
+        #[arg(long)]
+        topic: String,
+        /// QoS 0, 1 or 2.
+        #[arg(long, default_value_t = 1)]
+        qos: u8,
+        /// Publish retained.
+        #[arg(long)]
+        retain: bool,
+        /// The payload.
+        message: String,
+    },
 }
 
 fn unescape(text: &str) -> Result<Vec<u8>, String> {
@@ -332,12 +374,32 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Info => {
+        other => {
             let Some(path) = cli.port else {
-                eprintln!("modemctl: info needs --port PATH");
+                eprintln!("modemctl: this command needs --port PATH");
                 return ExitCode::from(2);
             };
-            match port::info(&path, cli.baud) {
+            let result = match other {
+                Cmd::Info => port::info(&path, cli.baud),
+                // Handled above; it reads its TEXT argument, never a port.
+                Cmd::Parse { .. } => Err("parse takes no --port".into()),
+                Cmd::Sms { to, text } => port::sms(&path, cli.baud, &to, &text),
+                Cmd::MqttPub { dialect, apn, host, mqtt_port, client_id, topic, qos, retain, message } => {
+                    let publish = port::Publish {
+                        dialect,
+                        apn: &apn,
+                        host: &host,
+                        mqtt_port,
+                        client_id: &client_id,
+                        topic: &topic,
+                        message: message.as_bytes(),
+                        qos,
+                        retain,
+                    };
+                    port::mqtt_pub(&path, cli.baud, &publish)
+                }
+            };
+            match result {
                 Ok(v) => {
                     println!("{v}");
                     ExitCode::SUCCESS
