@@ -128,3 +128,14 @@ fn power_on_reboot_detection_and_recovery() {
     block_on(m.power_off(&mut pins)).unwrap();
     assert!(!m.uart_mut().is_on());
 }
+
+#[test]
+fn command_with_data_sends_an_sms_at_the_prompt() {
+    let (mut m, _) = driver(Split::EveryByte, SimCard::Ready);
+    block_on(m.bring_up(10_000)).unwrap();
+    block_on(m.command(b"AT+CMGF=1")).unwrap();
+    let reply = block_on(m.command_with_data(b"AT+CMGS=\"+4915112345678\"", b"code 4711", Some(0x1a))).unwrap();
+    assert!(reply.line.starts_with(b"+CMGS: "), "{:?}", reply.line);
+    let (sim, _, _) = m.release();
+    assert_eq!(sim.sms_sent(), [("+4915112345678".to_string(), b"code 4711".to_vec())]);
+}

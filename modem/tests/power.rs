@@ -236,3 +236,21 @@ fn the_ladder_gives_up_when_nothing_helps() {
     assert_eq!((c.exhausted, c.rung(Rung::PowerCycle).attempts), (1, 2));
     assert_eq!(m.recovery_rung(), Rung::PowerCycle, "the next recovery starts at the top");
 }
+
+#[test]
+fn a_blocking_read_waits_through_a_scripted_reboot() {
+    use embedded_io::Read;
+    let clock = SimClock::new();
+    let mut sim = Sim::new(clock.clone());
+    clock.advance(1_000);
+    let mut buf = [0u8; 512];
+    while embedded_io::ReadReady::read_ready(&mut sim).unwrap() {
+        sim.read(&mut buf).unwrap();
+    }
+    sim.reboot_at(10_000);
+    // Nothing is due: `read` jumps to the reboot, then to the banner after the startup time.
+    let n = sim.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"\r\nRDY\r\n");
+    assert_eq!(clock.now_ms(), 15_000, "BG9x startup 5000 ms after the reboot (§2.1)");
+    assert_eq!(sim.boots(), 2);
+}

@@ -394,10 +394,7 @@ impl Sim {
     pub fn next_event_ms(&self) -> Option<u64> {
         let out = self.out.keys().next().map(|k| k.0);
         let act = self.actions.iter().map(|a| a.0).min();
-        match (out, act) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [out, act, self.next_power_ms()].into_iter().flatten().min()
     }
 
     fn emit(&mut self, at: u64, bytes: &[u8]) {

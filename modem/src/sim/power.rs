@@ -243,6 +243,11 @@ impl Sim {
         self.power.borrow_mut().hung = true;
     }
 
+    /// The time of the next scheduled power transition (a reboot, the end of a power-down).
+    pub(super) fn next_power_ms(&self) -> Option<u64> {
+        self.power.borrow().pending.iter().map(|p| p.0).min()
+    }
+
     /// Whether the module takes commands now: on, booted and not hung.
     pub(super) fn accepts_commands(&self, now: u64) -> bool {
         let m = self.power.borrow();
