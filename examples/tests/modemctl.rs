@@ -256,3 +256,115 @@ fn every_registration_and_operator_vector() {
     }
     assert_eq!(checked, 40);
 }
+
+/// `modemctl parse --dialect esp-at`.
+fn parse_esp(command: Option<&str>, text: &str) -> Value {
+    let mut args = vec!["parse", "--dialect", "esp-at"];
+    if let Some(c) = command {
+        args.extend(["--command", c]);
+    }
+    args.push(text);
+    let out = Command::new(modemctl_binary()).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
+}
+
+#[test]
+fn esp_join_success_and_failure() {
+    // ESP-AT Wi-Fi AT Commands, AT+CWJAP set; TCP-IP AT Examples step 2 (modem/ESP-AT.md §3).
+    let v = parse_esp(
+        Some(r#"AT+CWJAP="espressif","1234567890""#),
+        r#"AT+CWJAP="espressif","1234567890"\r\r\nWIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n"#,
+    );
+    assert_eq!(v["final"], "ok");
+    assert_eq!(v["lines"], json!([]));
+    assert_eq!(v["urcs"], json!([{"kind": "WIFI CONNECTED"}, {"kind": "WIFI GOT IP"}]));
+    for word in ["ERROR", "FAIL"] {
+        let v = parse_esp(Some(r#"AT+CWJAP="x","y""#), &format!(r"\r\nWIFI DISCONNECT\r\n+CWJAP:2\r\n\r\n{word}\r\n"));
+        assert_eq!(v["final"], "error");
+        assert_eq!(v["lines"], json!([{"kind": "+CWJAP", "error_code": 2, "reason": "wrong_password"}]));
+        assert_eq!(v["urcs"], json!([{"kind": "WIFI DISCONNECT"}]));
+    }
+}
+
+#[test]
+fn esp_cwjap_query_cipsta_gmr_sntp() {
+    // Wi-Fi AT Commands, AT+CWJAP query (9 parameters); TCP-IP AT Examples step 3; Basic AT
+    // Commands, AT+GMR; TCP/IP AT Commands, AT+CIPSNTPTIME (modem/ESP-AT.md §2, §3, §5).
+    let v = parse_esp(Some("AT+CWJAP?"), r#"+CWJAP:"espressif","1a:2b:3c:4d:5e:6f",6,-50,0,1,3,0,1\r\n\r\nOK\r\n"#);
+    assert_eq!(
+        v["lines"],
+        json!([{"kind": "+CWJAP", "ssid": "espressif", "bssid": "1a:2b:3c:4d:5e:6f", "channel": 6, "rssi": -50,
+                "pci_en": 0, "reconn_interval": 1, "listen_interval": 3, "scan_mode": 0, "pmf": 1}])
+    );
+    let v = parse_esp(Some("AT+CWJAP?"), r"No AP\r\n\r\nOK\r\n");
+    assert_eq!(v["lines"], json!([{"kind": "No AP"}]));
+    let v = parse_esp(
+        Some("AT+CIPSTA?"),
+        r#"+CIPSTA:ip:"192.168.3.112"\r\n+CIPSTA:gateway:"192.168.3.1"\r\n+CIPSTA:netmask:"255.255.255.0"\r\n\r\nOK\r\n"#,
+    );
+    assert_eq!(v["lines"][0], json!({"kind": "+CIPSTA", "key": "ip", "address": "192.168.3.112"}));
+    assert_eq!(v["lines"][2], json!({"kind": "+CIPSTA", "key": "netmask", "address": "255.255.255.0"}));
+    let v = parse_esp(
+        Some("AT+GMR"),
+        r"AT version:2.2.0.0(c6fa6bf - ESP32 - Jul  2 2021 06:44:05)\r\nSDK version:v4.2.2-76-gefa6eca\r\ncompile time(3a696ba):Jul  2 2021 11:54:43\r\nBin version:2.2.0(WROOM-32)\r\n\r\nOK\r\n",
+    );
+    assert_eq!(v["lines"].as_array().unwrap().len(), 4);
+    assert_eq!(v["lines"][3], json!({"kind": "version", "key": "Bin version", "value": "2.2.0(WROOM-32)"}));
+    let v = parse_esp(Some("AT+CIPSNTPTIME?"), r"+CIPSNTPTIME:Mon Dec 12 02:33:32 2016\r\nOK\r\n");
+    assert_eq!(
+        v["lines"],
+        json!([{"kind": "+CIPSNTPTIME", "year": 2016, "month": 12, "day": 12, "hour": 2, "minute": 33, "second": 32, "weekday": 0}])
+    );
+}
+
+#[test]
+fn esp_ipd_payload_with_ok_and_crlf_is_delivered_intact() {
+    // TCP/IP AT Commands, +IPD (modem/ESP-AT.md §4): the payload may hold OK, CRLF, NUL.
+    let v = parse_esp(None, r"\r\n+IPD,12:OK\r\nERROR\r\n\0\r\nWIFI DISCONNECT\r\n");
+    assert_eq!(
+        v["urcs"],
+        json!([{"kind": "+IPD", "link_id": null, "len": 12, "remote_ip": null, "remote_port": null, "data": "OK\r\nERROR\r\n\u{0}"},
+               {"kind": "WIFI DISCONNECT"}])
+    );
+    let v = parse_esp(Some("AT+CWJAP?"), r#"+IPD,1,4,"192.168.3.102",8080:OK\r\n\r\nNo AP\r\n\r\nOK\r\n"#);
+    assert_eq!(v["final"], "ok");
+    assert_eq!(v["lines"], json!([{"kind": "No AP"}]));
+    assert_eq!(
+        v["urcs"],
+        json!([{"kind": "+IPD", "link_id": 1, "len": 4, "remote_ip": "192.168.3.102", "remote_port": 8080, "data": "OK\r\n"}])
+    );
+}
+
+#[test]
+fn esp_tcp_and_mqtt() {
+    // TCP-IP AT Examples steps 5-6; MQTT AT Commands (modem/ESP-AT.md §4, §6).
+    let v = parse_esp(Some(r#"AT+CIPSTART="TCP","192.168.3.102",8080"#), r"CONNECT\r\n\r\nOK\r\n");
+    assert_eq!((v["final"].clone(), v["lines"].clone()), (json!("ok"), json!([{"kind": "CONNECT", "link_id": null}])));
+    let v = parse_esp(Some("AT+CIPSEND=4"), r"OK\r\n\r\n>Recv 4 bytes\r\n\r\nSEND OK\r\n");
+    assert_eq!((v["final"].clone(), v["prompt"].clone()), (json!("ok"), json!(true)));
+    assert_eq!(v["lines"], json!([{"kind": "SEND OK"}]));
+    let v = parse_esp(
+        Some(r#"AT+MQTTCONN=0,"192.168.10.234",1883,1"#),
+        r#"+MQTTCONNECTED:0,1,"192.168.10.234","1883","",1\r\nOK\r\n"#,
+    );
+    assert_eq!(v["final"], "ok");
+    assert_eq!(
+        v["urcs"],
+        json!([{"kind": "+MQTTCONNECTED", "link_id": 0, "scheme": 1, "host": "192.168.10.234", "port": 1883, "path": "", "reconnect": 1}])
+    );
+    // AT Messages `ERR CODE:<0x%08x>`; MQTT Error Codes 0x6004 AT_MQTT_ALREADY_CONNECTED.
+    let v = parse_esp(Some(r#"AT+MQTTCONN=0,"h",1883,1"#), r"ERR CODE:0x00006004\r\nERROR\r\n");
+    assert_eq!(
+        (v["final"].clone(), v["lines"].clone()),
+        (json!("error"), json!([{"kind": "ERR CODE", "code": 0x6004}]))
+    );
+    let v = parse_esp(Some(r#"AT+MQTTPUBRAW=0,"t",5,1,0"#), r"OK\r\n> +MQTTPUB:OK\r\n");
+    assert_eq!((v["prompt"].clone(), v["lines"].clone()), (json!(true), json!([{"kind": "+MQTTPUB", "result": "ok"}])));
+    let v = parse_esp(None, r#"+MQTTSUBRECV:0,"lockers/7",9,a,"b"\r\nOK\r\n+MQTTDISCONNECTED:0\r\n"#);
+    assert_eq!(
+        v["urcs"],
+        json!([{"kind": "+MQTTSUBRECV", "link_id": 0, "topic": "lockers/7", "data_length": 9, "data": "a,\"b\"\r\nOK"},
+               {"kind": "+MQTTDISCONNECTED", "link_id": 0}])
+    );
+}

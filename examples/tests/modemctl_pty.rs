@@ -166,7 +166,7 @@ fn mqtt_pub_publishes_through_the_module_client() {
         let broker = modem::sim::RecordingBroker::new();
         sim.set_broker(Box::new(broker.clone()));
         let child = Command::new(modemctl_binary())
-            .args(["--port", &path, "mqtt-pub", "--dialect", dialect, "--host", "broker.example", "--topic"])
+            .args(["--port", &path, "mqtt-pub", "--module", dialect, "--host", "broker.example", "--topic"])
             .args(["locker/7/door", "--qos", "1", "--retain", "{\"door\":3,\"open\":true}"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -176,7 +176,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// Runs `command` as described (its timeout, prompt and awaited result may differ from the
     /// defaults of [`Command::new`], e.g. an MQTT publish whose deadline follows the configured
     /// packet timeout), writing `data` and `terminator` at the prompt as
-    /// [`Modem::command_with_data`] does.
+    /// [`Modem::command_with_data`] does. The same as [`Modem::run`].
     ///
     /// # Errors
     ///
@@ -186,7 +186,26 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         command: &Command<'_>,
         data: Option<(&[u8], Option<u8>)>,
     ) -> Result<Reply<LINE>, Error<U::Error>> {
-        self.run(command, data)
+        self.exchange_command(command, data)
+    }
+
+    /// Runs a command described by the caller (another dialect's table, e.g.
+    /// [`crate::esp::command`], or overridden fields), with the data to write at its prompt.
+    ///
+    /// # Errors
+    ///
+    /// As [`Modem::command_with_data`].
+    pub fn run(
+        &mut self,
+        command: &Command<'_>,
+        data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.exchange_command(command, data)
+    }
+
+    /// What the last failed command received (see [`Engine::failed_reply`]).
+    pub fn failed_reply(&self) -> &Reply<LINE> {
+        self.engine.failed_reply()
     }
 
     /// The clock's current time in milliseconds.
@@ -200,20 +219,21 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     }
 
     fn exchange(&mut self, text: &[u8], data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
-        self.run(&Command::new(text), data)
+        self.exchange_command(&Command::new(text), data)
     }
 
-    fn run(
+    fn exchange_command(
         &mut self,
         command: &Command<'_>,
         mut data: Option<(&[u8], Option<u8>)>,
     ) -> Result<Reply<LINE>, Error<U::Error>> {
+        let command = *command;
         let text = command.text;
         let give_up = self.clock.now_ms().saturating_add(u64::from(command.timeout_ms));
         loop {
             self.poll()?;
             let now = self.clock.now_ms();
-            match self.engine.start(command, now) {
+            match self.engine.start(&command, now) {
                 Ok(()) => break,
                 Err(CommandError::Draining) if now < give_up => self.delay.delay_ms(self.poll_ms),
                 Err(e) => return Err(Error::Command(e)),

@@ -210,6 +210,13 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
         None
     }
 
+    /// What the last command received before it failed (its information lines are kept so that
+    /// a failure reason such as ESP-AT's `+CWJAP:<code>` before `FAIL` can be read). Empty after
+    /// a success.
+    pub fn failed_reply(&self) -> &Reply<N> {
+        &self.reply
+    }
+
     /// True once when the pending command's data prompt (`>`) has arrived: write the data now.
     pub fn take_prompt(&mut self) -> bool {
         core::mem::take(&mut self.prompt)
@@ -241,6 +248,8 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
 fn map_result(line: &[u8]) -> Result<(), CommandError> {
     match line {
         b"SEND FAIL" => Err(CommandError::Failed("SEND FAIL")),
+        // ESP-AT `AT+MQTTPUBRAW` (ESP-AT.md §6).
+        b"+MQTTPUB:FAIL" => Err(CommandError::Failed("+MQTTPUB:FAIL")),
         _ => Ok(()),
     }
 }

@@ -23,7 +23,7 @@
 //!   following lines are intact. Payloads longer than `N` come out in chunks of at most `N`; a
 //!   header announcing more than [`MAX_PAYLOAD`] bytes is treated as a plain line.
 
-use crate::params::{Fields, after_prefix, parse_dec};
+use crate::params::{Field, Fields, after_prefix, parse_dec};
 
 /// What the framer found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +264,16 @@ impl<const N: usize> Framer<N> {
             }
             _ => {
                 self.store(byte);
+                // ESP-AT headers whose payload follows on the same line: `+IPD,...:<data>` and
+                // `+MQTTSUBRECV:<link>,"<topic>",<len>,<data>` (ESP-AT.md §4, §6).
+                if (byte == b':' || byte == b',')
+                    && self.total == self.len
+                    && let Some(n) = esp_header(self.buf.get(..self.len).unwrap_or(&[]), byte).filter(|&n| n > 0)
+                {
+                    self.state = State::Count { remaining: n };
+                    self.clear = true;
+                    return Some(self.line_event());
+                }
                 if (byte == b'"' || byte == b',')
                     && self.total == self.len
                     && let Some(n) = inline_payload(self.buf.get(..self.len).unwrap_or(&[]), byte).filter(|&n| n > 0)
@@ -330,6 +340,53 @@ fn header_payload(line: &[u8]) -> Option<usize> {
         return (count_into(9, &mut fields, None)? == 2).then(|| value(&fields, 1)).flatten();
     }
     None
+}
+
+/// The length of the ESP-AT payload that follows `line` (whose last byte is `last`) on the same
+/// line, at most [`MAX_PAYLOAD`]:
+///
+/// - `+IPD,<len>:`, `+IPD,<link>,<len>:`, and with `AT+CIPDINFO=1` `+IPD,<len>,"<ip>",<port>:`
+///   or `+IPD,<link>,<len>,"<ip>",<port>:` (ESP-AT TCP/IP AT Commands, `+IPD`; ESP-AT.md §4). A
+///   colon inside the quoted address (IPv6) is not the end of the header: the quote is still open.
+/// - `+MQTTSUBRECV:<link>,"<topic>",<len>,` (MQTT AT Commands, `AT+MQTTSUB`; ESP-AT.md §6).
+///
+/// `line` must end with `last`. The passive-mode notice `+IPD,<link>,<len>` has no colon and stays
+/// an ordinary line.
+pub fn esp_header(line: &[u8], last: u8) -> Option<usize> {
+    let (&end, head) = line.split_last()?;
+    if end != last {
+        return None;
+    }
+    let mut fields: [Option<Field<'_>>; 5] = [None; 5];
+    let mut count = 0;
+    fn collect<'a>(head: &'a [u8], start: usize, fields: &mut [Option<Field<'a>>; 5], count: &mut usize) -> Option<()> {
+        for field in Fields::new(head, start) {
+            *fields.get_mut(*count)? = Some(field.ok()?);
+            *count += 1;
+        }
+        Some(())
+    }
+    let dec = |f: Option<Field<'_>>| f.filter(|f| !f.is_quoted()).and_then(|f| parse_dec(f.text()));
+    let len = if last == b':' && head.starts_with(b"+IPD,") {
+        collect(head, 5, &mut fields, &mut count)?;
+        let [a, b, c, d, _] = fields;
+        match count {
+            1 => dec(a),
+            2 => dec(a).and(dec(b)),
+            3 => c.filter(|_| b.is_some_and(|b| b.is_quoted())).and(dec(c)).and(dec(a)),
+            4 => d.filter(|_| c.is_some_and(|c| c.is_quoted())).and(dec(d)).and(dec(a)).and(dec(b)),
+            _ => None,
+        }
+    } else if last == b',' {
+        let start = after_prefix(head, b"+MQTTSUBRECV")?;
+        collect(head, start, &mut fields, &mut count)?;
+        let [a, b, c, _, _] = fields;
+        (count == 3 && b.is_some_and(|b| b.is_quoted())).then_some(())?;
+        dec(a).and(dec(c))
+    } else {
+        None
+    }?;
+    Some(len as usize).filter(|&n| n <= MAX_PAYLOAD)
 }
 
 /// The length of an inline payload that starts right after `line` (whose last byte is `last`):

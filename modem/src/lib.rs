@@ -8,6 +8,7 @@ pub mod blocking;
 pub mod command;
 pub mod engine;
 pub mod error;
+pub mod esp;
 pub mod framer;
 pub mod mqtt;
 pub mod params;

@@ -177,6 +177,8 @@ pub fn parse_final(line: &[u8], numeric: bool) -> Option<FinalResult<'_>> {
         b"NO ANSWER" => return Some(FinalResult::NoAnswer),
         b"NO DIALTONE" | b"NO DIAL TONE" => return Some(FinalResult::NoDialtone),
         b"COMMAND NOT SUPPORT" => return Some(FinalResult::VendorError("COMMAND NOT SUPPORT")),
+        // ESP-AT 1.x ends a failed `AT+CWJAP` with `FAIL` (ESP-AT.md §3).
+        b"FAIL" => return Some(FinalResult::VendorError("FAIL")),
         b"CONNECT" => return Some(FinalResult::Connect(None)),
         _ => {}
     }

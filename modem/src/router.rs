@@ -55,7 +55,27 @@ pub const BARE_URCS: &[&[u8]] = &[
     b"POWERED DOWN",
     b"NORMAL POWER DOWN",
     b"NO CARRIER",
+    // ESP-AT message reports (ESP-AT.md §1: "AT Messages", ESP-AT Message Reports).
+    b"ready",
+    b"WIFI CONNECTED",
+    b"WIFI GOT IP",
+    b"WIFI DISCONNECT",
+    b"WIFI GOT IPv6 LL",
+    b"WIFI GOT IPv6 GL",
+    b"CLOSED",
+    b"Will force to restart!!!",
 ];
+
+/// ESP-AT link reports `<link>,CONNECT` and `<link>,CLOSED` (ESP-AT.md §1, multiple-connection
+/// mode): unsolicited although they have no `+` prefix.
+fn is_esp_link_report(line: &[u8]) -> bool {
+    let Some(comma) = line.iter().position(|&b| b == b',') else { return false };
+    let (link, rest) = line.split_at(comma);
+    !link.is_empty()
+        && link.len() <= 2
+        && link.iter().all(u8::is_ascii_digit)
+        && matches!(rest, b",CONNECT" | b",CLOSED" | b",CONNECT FAIL")
+}
 
 /// What one byte completed, as routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,7 +427,14 @@ impl<const N: usize, const Q: usize> Core<N, Q> {
 
     fn is_bare_urc(line: &[u8]) -> bool {
         let line = trim(line);
-        BARE_URCS.contains(&line)
+        BARE_URCS.contains(&line) || is_esp_link_report(line)
+    }
+
+    /// ESP-AT `AT+CIPSTART` answers `CONNECT` and then `OK` (ESP-AT.md §4): there `CONNECT` is
+    /// an information line, not the final result, so the `OK` never lands on the next command.
+    fn connect_is_info(&self, line: &[u8]) -> bool {
+        trim(line) == b"CONNECT"
+            && self.name().is_some_and(|n| eq_ignore_case(n, b"+CIPSTART") || eq_ignore_case(n, b"+CIPSTARTEX"))
     }
 
     /// Whether a line (not echo, result or final) belongs to the pending command.
@@ -503,6 +530,11 @@ impl<const N: usize, const Q: usize> Core<N, Q> {
                     return Routed::Result { line, complete };
                 }
                 if !final_seen {
+                    if self.connect_is_info(line) {
+                        self.phase = Phase::Pending { info: info.saturating_add(1), final_seen, result_seen };
+                        self.owner = Owner::Command;
+                        return Routed::Info(line);
+                    }
                     if let Some(result) = parse_final(line, true) {
                         let wait = result == FinalResult::Ok && self.awaits.is_some() && !result_seen;
                         if wait {

@@ -2,17 +2,48 @@
 //!
 //! ```text
 //! cargo run --example modemctl -- parse --command "AT+CREG?" '\r\n+CREG: 2,1,"8BE3","00002BAF"\r\n\r\nOK\r\n'
-//! cargo run --example modemctl -- --port /dev/ttyUSB2 info
+//! cargo run --example modemctl -- parse --dialect esp-at --command "AT+CWJAP?" '+CWJAP:"ap","1a:2b:3c:4d:5e:6f",6,-50,0,1,3,0,1\r\nOK\r\n'
 //! ```
 //!
-//! `--port PATH [--baud N]` talks to a real module (see `port.rs`); each command prints one
-//! JSON object:
+//! `--dialect esp-at` (before or after `parse`) routes with the ESP-AT command table
+//! (`modem::esp::command`) and types the ESP-AT lines (`modem/ESP-AT.md`): `+CWJAP` (`ssid,
+//! bssid, channel, rssi, pci_en, reconn_interval, listen_interval, scan_mode, pmf`, or
+//! `error_code, reason` for a failed join), `No AP`, `+CWMODE` (`mode`), `+CIPSTA` (`key,
+//! address`), `+IPD` (`link_id, len, remote_ip, remote_port`, the payload in `data`),
+//! `+CIPSNTPTIME` (`year, month, day, hour, minute, second, weekday`), `+MQTTSUBRECV` (`link_id,
+//! topic, data_length`, payload in `data`), `+MQTTCONNECTED`/`+MQTTCONN` (`link_id, [state,]
+//! scheme, host, port, path, reconnect`), `+MQTTDISCONNECTED` (`link_id`), `+MQTTPUB`
+//! (`result`), `ERR CODE` (`code`, a number), the `AT+GMR` lines (`kind` `"version"`, `key, value`), `Recv` (`len`), and the
+//! reports `ready`, `WIFI CONNECTED`, `WIFI GOT IP`, `WIFI DISCONNECT`, `CONNECT`, `CLOSED`
+//! (`link_id` in multiple-connection mode), `SEND OK`, `SEND FAIL`.
 //!
-//! - `info`: `imei`, `iccid`, `operator` (`mode, format, oper, act`), `signal` (`rssi, ber,
-//!   dbm`) and `registration` (`kind, n, stat, registered, lac|tac, ci, act`; EPS, `AT+CEREG?`);
-//! - `sms --to NUMBER TEXT`: `sent`, `to`, `mr` (the message reference);
-//! - `mqtt-pub [--dialect quectel|simcom] [--apn APN] --host H [--mqtt-port P] [--client-id ID]
-//!   --topic T [--qos N] [--retain] MESSAGE`: `published`, `topic`, `bytes`, `qos`, `retain`.
+//! A real ESP-AT module on a serial port (8N1, `--baud`, default 115200):
+//!
+//! ```text
+//! cargo run --example modemctl -- --port /dev/ttyUSB0 --dialect esp-at info
+//! cargo run --example modemctl -- --port /dev/ttyUSB0 --dialect esp-at mqtt-pub --ssid locker-wifi \
+//!     --password secret --host broker.local --topic lockers/7/door/3 --qos 1 '{"open":true}'
+//! ```
+//!
+//! `info` prints `version, mode, joined, ssid, bssid, channel, rssi, ip`; `mqtt-pub` joins (unless
+//! the module is joined already and `--ssid` is omitted), connects, publishes, disconnects and
+//! prints `published, topic, bytes, qos, rssi`. Errors go to stderr with exit status 1.
+//!
+//! A cellular module (the default `--dialect cellular`) on a serial port:
+//!
+//! ```text
+//! cargo run --example modemctl -- --port /dev/ttyUSB2 info
+//! cargo run --example modemctl -- --port /dev/ttyUSB2 sms --to +4915112345678 'Your pickup code: 482913'
+//! cargo run --example modemctl -- --port /dev/ttyUSB2 mqtt-pub --module quectel --apn internet \
+//!     --host broker.example --topic lockers/7/door/3 --qos 1 '{"open":true}'
+//! ```
+//!
+//! `info` prints `imei`, `iccid`, `operator` (`mode, format, oper, act`), `signal` (`rssi, ber,
+//! dbm`) and `registration` (`kind, n, stat, registered, lac|tac, ci, act`; EPS, `AT+CEREG?`); a
+//! query the module refuses gives `{"error": ...}` in its place. `sms` (text mode, at most 160
+//! GSM-7-safe characters) prints `sent, to, mr`. `mqtt-pub` uses the module's own MQTT client
+//! (`--module quectel` for `QMT*`, `simcom` for `CMQTT*`): attach, connect, publish, disconnect;
+//! it prints `published, topic, bytes, qos, retain`.
 //!
 //! TEXT is what the module sent, with `\r`, `\n`, `\t`, `\\`, `\"`, `\0`, `\xHH` and `\uHHHH`
 //! escapes; text without a line ending is one line, and an echo of the command may be present.
@@ -35,7 +66,7 @@ mod port;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use modem::command::{Command, Form};
 use modem::params::prefix_of;
 use modem::response::{self, Qmtrecv};
@@ -44,16 +75,30 @@ use modem::router::{Routed, Router};
 use serde_json::{Map, Value, json};
 
 #[derive(Parser)]
-#[command(name = "modemctl", about = "Parse what a cellular module sent, as the modem crate routes it")]
+#[command(
+    name = "modemctl",
+    about = "Parse what a cellular or ESP-AT module sent, as the modem crate routes it; drive a module on a port"
+)]
 struct Cli {
-    /// The module's serial port (`info` needs it), e.g. /dev/ttyUSB2.
+    /// The AT dialect: 3GPP/Quectel/SIMCom cellular modules, or Espressif's ESP-AT.
+    #[arg(long, global = true, value_enum, default_value_t = Dialect::Cellular)]
+    dialect: Dialect,
+    /// Serial port of a real module (for `info`, `sms` and `mqtt-pub`).
     #[arg(long, global = true)]
     port: Option<String>,
-    /// The port's baud rate.
+    /// Baud rate of `--port` (115200 is the factory default of ESP-AT and of most cellular modules).
     #[arg(long, global = true, default_value_t = 115_200)]
     baud: u32,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Dialect {
+    /// 3GPP TS 27.007 with the Quectel and SIMCom extensions.
+    Cellular,
+    /// Espressif ESP-AT (ESP32/ESP8266 Wi-Fi modules).
+    EspAt,
 }
 
 #[derive(Subcommand)]
@@ -66,9 +111,10 @@ enum Cmd {
         /// What the module sent, with \r, \n, \xHH escapes.
         text: String,
     },
-    /// On --port: IMEI, ICCID, operator, signal and registration as one JSON object.
+    /// Query a module on `--port` (one JSON object): cellular IMEI, ICCID, operator, signal,
+    /// registration; ESP-AT firmware, Wi-Fi mode, joined AP, RSSI, address.
     Info,
-    /// On --port: send a text SMS (at most 160 GSM-7 characters).
+    /// Cellular, on `--port`: send a text SMS (at most 160 GSM-7 characters).
     Sms {
         /// The recipient, e.g. +4915112345678.
         #[arg(long)]
@@ -76,33 +122,40 @@ enum Cmd {
         /// The text.
         text: String,
     },
-    /// On --port: connect the module's MQTT client, publish one message, disconnect.
+    /// Attach (cellular) or join Wi-Fi (ESP-AT, unless joined), connect to a broker, publish one
+    /// message, disconnect.
     MqttPub {
-        /// The module's MQTT command set.
+        /// Cellular: the module's MQTT command set.
         #[arg(long, value_enum, default_value = "quectel")]
-        dialect: port::Dialect,
-        /// APN for the data attach (default: the module's configuration).
+        module: port::Module,
+        /// Cellular: APN for the data attach (default: the module's configuration).
         #[arg(long, default_value = "")]
         apn: String,
-        /// Broker host name or address.
+        /// ESP-AT: Wi-Fi SSID (omit if the module joins by itself).
+        #[arg(long, default_value = "")]
+        ssid: String,
+        /// Wi-Fi password.
+        #[arg(long, default_value = "")]
+        password: String,
+        /// Broker host.
         #[arg(long)]
         host: String,
         /// Broker TCP port.
         #[arg(long, default_value_t = 1883)]
-        mqtt_port: u16,
+        broker_port: u16,
         /// MQTT client id.
-        #[arg(long, default_value = "locker")]
+        #[arg(long, default_value = "modemctl")]
         client_id: String,
         /// Topic.
         #[arg(long)]
         topic: String,
         /// QoS 0, 1 or 2.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 0)]
         qos: u8,
-        /// Publish retained.
+        /// Retain flag.
         #[arg(long)]
         retain: bool,
-        /// The payload.
+        /// The message (with the same escapes as `parse`).
         message: String,
     },
 }
@@ -299,9 +352,152 @@ fn typed(line: &[u8], command: Option<&Command<'_>>) -> Value {
     Value::Object(obj)
 }
 
-fn parse(command: Option<&str>, text: &str) -> Result<Value, String> {
+/// One ESP-AT line as a typed JSON object (`modem/ESP-AT.md`).
+fn typed_esp(line: &[u8], command: Option<&Command<'_>>) -> Value {
+    use modem::esp::response as esp;
+    let text = lossy(line);
+    let prefix = prefix_of(line).map(lossy);
+    let mut m = Map::new();
+    let result: Result<(), modem::ParseError> = (|| {
+        match prefix.as_deref() {
+            Some("+CWJAP") => match esp::parse_cwjap_error(line) {
+                Ok(f) => {
+                    m.insert("error_code".into(), json!(f.code()));
+                    m.insert("reason".into(), json!(f.name()));
+                }
+                Err(_) => {
+                    if let Some(ap) = esp::parse_cwjap_query(line)? {
+                        m.insert("ssid".into(), json!(ap.ssid));
+                        m.insert("bssid".into(), json!(ap.bssid));
+                        m.insert("channel".into(), json!(ap.channel));
+                        m.insert("rssi".into(), json!(ap.rssi));
+                        m.insert("pci_en".into(), json!(ap.pci_en));
+                        m.insert("reconn_interval".into(), json!(ap.reconn_interval));
+                        m.insert("listen_interval".into(), json!(ap.listen_interval));
+                        m.insert("scan_mode".into(), json!(ap.scan_mode));
+                        m.insert("pmf".into(), json!(ap.pmf));
+                    }
+                }
+            },
+            Some("+CWMODE") => {
+                m.insert("mode".into(), json!(esp::parse_cwmode(line)?));
+            }
+            Some("+CIPSTA") => {
+                let a = esp::parse_cipsta(line)?;
+                m.insert("key".into(), json!(a.key));
+                m.insert("address".into(), json!(a.address));
+            }
+            Some("+IPD") => {
+                let i = esp::parse_ipd(line)?;
+                m.insert("link_id".into(), json!(i.link));
+                m.insert("len".into(), json!(i.len));
+                m.insert("remote_ip".into(), json!(i.remote.map(|r| r.0)));
+                m.insert("remote_port".into(), json!(i.remote.map(|r| r.1)));
+            }
+            Some("+CIPSNTPTIME") => {
+                let t = esp::parse_sntp_time(line)?;
+                for (k, v) in [
+                    ("year", u32::from(t.year)),
+                    ("month", u32::from(t.month)),
+                    ("day", u32::from(t.day)),
+                    ("hour", u32::from(t.hour)),
+                    ("minute", u32::from(t.minute)),
+                    ("second", u32::from(t.second)),
+                    ("weekday", u32::from(t.weekday)),
+                ] {
+                    m.insert(k.into(), json!(v));
+                }
+            }
+            Some("+MQTTSUBRECV") => {
+                let r = esp::parse_subrecv(line)?;
+                m.insert("link_id".into(), json!(r.link));
+                m.insert("topic".into(), json!(r.topic));
+                m.insert("data_length".into(), json!(r.len));
+            }
+            Some("+MQTTCONNECTED") => {
+                let c = esp::parse_mqtt_connected(line)?;
+                m.insert("link_id".into(), json!(c.link));
+                m.insert("scheme".into(), json!(c.scheme));
+                m.insert("host".into(), json!(c.host));
+                m.insert("port".into(), json!(c.port));
+                m.insert("path".into(), json!(c.path));
+                m.insert("reconnect".into(), json!(c.reconnect));
+            }
+            Some("+MQTTCONN") => {
+                let c = esp::parse_mqttconn(line)?;
+                m.insert("link_id".into(), json!(c.link));
+                m.insert("state".into(), json!(c.state));
+                m.insert("scheme".into(), json!(c.scheme));
+                m.insert("host".into(), json!(c.host));
+                m.insert("port".into(), json!(c.port));
+                m.insert("path".into(), json!(c.path));
+                m.insert("reconnect".into(), json!(c.reconnect));
+            }
+            Some("+MQTTDISCONNECTED") => {
+                m.insert("link_id".into(), json!(esp::parse_mqtt_disconnected(line)?));
+            }
+            Some("+MQTTPUB") => {
+                m.insert("result".into(), json!(if esp::parse_mqttpub_result(line)? { "ok" } else { "fail" }));
+            }
+            Some(_) => {
+                m.insert("raw".into(), json!(text));
+            }
+            None => {
+                let gmr = command.and_then(|c| c.name()) == Some(b"+GMR".as_slice());
+                match esp::classify(line) {
+                    esp::EspEvent::LinkConnect(l) => {
+                        m.insert("kind".into(), json!("CONNECT"));
+                        m.insert("link_id".into(), json!(l));
+                    }
+                    esp::EspEvent::LinkClosed(l) => {
+                        m.insert("kind".into(), json!("CLOSED"));
+                        m.insert("link_id".into(), json!(l));
+                    }
+                    esp::EspEvent::Other(_) if line.starts_with(b"ERR CODE:") => {
+                        m.insert("kind".into(), json!("ERR CODE"));
+                        m.insert("code".into(), json!(esp::parse_err_code(line)?));
+                    }
+                    esp::EspEvent::Other(_) if gmr => {
+                        let v = esp::parse_gmr_line(line)?;
+                        m.insert("kind".into(), json!("version"));
+                        m.insert("key".into(), json!(v.key));
+                        m.insert("value".into(), json!(v.value));
+                    }
+                    esp::EspEvent::Other(_) => {
+                        let recv = text
+                            .strip_prefix("Recv ")
+                            .and_then(|r| r.strip_suffix(" bytes"))
+                            .and_then(|n| n.parse::<u32>().ok());
+                        if let Some(n) = recv {
+                            m.insert("kind".into(), json!("Recv"));
+                            m.insert("len".into(), json!(n));
+                        } else {
+                            m.insert("kind".into(), json!(text));
+                        }
+                    }
+                    _ => {
+                        m.insert("kind".into(), json!(text));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    let mut obj = Map::new();
+    obj.insert("kind".into(), json!(prefix.unwrap_or_else(|| text.clone())));
+    if let Err(e) = result {
+        obj.insert("raw".into(), json!(text));
+        obj.insert("error".into(), json!(e.to_string()));
+        return Value::Object(obj);
+    }
+    obj.extend(m);
+    Value::Object(obj)
+}
+
+fn parse(dialect: Dialect, command: Option<&str>, text: &str) -> Result<Value, String> {
     let bytes = unescape(text)?;
-    let command = command.map(|c| Command::new(c.as_bytes()));
+    let esp = dialect == Dialect::EspAt;
+    let command = command.map(|c| if esp { modem::esp::command(c.as_bytes()) } else { Command::new(c.as_bytes()) });
     let mut router = Router::<4096, 64>::new();
     if let Some(c) = &command {
         router.begin(c).map_err(|e| e.to_string())?;
@@ -336,12 +532,13 @@ fn parse(command: Option<&str>, text: &str) -> Result<Value, String> {
         on(r);
     }
     // An `AT+COPS=?` list may be split over several lines (vector cops-023): join them.
-    if command.as_ref().is_some_and(|c| c.name() == Some(b"+COPS") && c.form() == Form::Test) && lines.len() > 1 {
+    if !esp && command.as_ref().is_some_and(|c| c.name() == Some(b"+COPS") && c.form() == Form::Test) && lines.len() > 1
+    {
         let joined = lines.iter().flat_map(|(l, _)| l.clone()).collect();
         lines = vec![(joined, Vec::new())];
     }
     let to_json = |(line, data): &(Vec<u8>, Vec<u8>)| {
-        let mut v = typed(line, command.as_ref());
+        let mut v = if esp { typed_esp(line, command.as_ref()) } else { typed(line, command.as_ref()) };
         if !data.is_empty()
             && let Value::Object(m) = &mut v
         {
@@ -364,7 +561,7 @@ fn parse(command: Option<&str>, text: &str) -> Result<Value, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Parse { command, text } => match parse(command.as_deref(), &text) {
+        Cmd::Parse { command, text } => match parse(cli.dialect, command.as_deref(), &text) {
             Ok(v) => {
                 println!("{v}");
                 ExitCode::SUCCESS
@@ -374,39 +571,68 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        other => {
-            let Some(path) = cli.port else {
-                eprintln!("modemctl: this command needs --port PATH");
-                return ExitCode::from(2);
-            };
-            let result = match other {
-                Cmd::Info => port::info(&path, cli.baud),
-                // Handled above; it reads its TEXT argument, never a port.
-                Cmd::Parse { .. } => Err("parse takes no --port".into()),
-                Cmd::Sms { to, text } => port::sms(&path, cli.baud, &to, &text),
-                Cmd::MqttPub { dialect, apn, host, mqtt_port, client_id, topic, qos, retain, message } => {
-                    let publish = port::Publish {
-                        dialect,
-                        apn: &apn,
-                        host: &host,
-                        mqtt_port,
-                        client_id: &client_id,
-                        topic: &topic,
-                        message: message.as_bytes(),
+        cmd => {
+            let outcome = (|| {
+                let path = cli.port.as_deref().ok_or("--port PATH is required")?;
+                let esp = cli.dialect == Dialect::EspAt;
+                match cmd {
+                    Cmd::Info if esp => port::esp_info(path, cli.baud),
+                    Cmd::Info => port::info(path, cli.baud),
+                    Cmd::Sms { .. } if esp => Err("sms is for cellular modules".into()),
+                    Cmd::Sms { to, text } => port::sms(path, cli.baud, &to, &text),
+                    Cmd::MqttPub {
+                        module,
+                        apn,
+                        ssid,
+                        password,
+                        host,
+                        broker_port,
+                        client_id,
+                        topic,
                         qos,
                         retain,
-                    };
-                    port::mqtt_pub(&path, cli.baud, &publish)
+                        message,
+                    } => {
+                        let message = unescape(&message)?;
+                        if esp {
+                            let p = port::MqttPub {
+                                ssid,
+                                password,
+                                host,
+                                broker_port,
+                                client_id,
+                                topic,
+                                message,
+                                qos,
+                                retain,
+                            };
+                            port::esp_mqtt_pub(path, cli.baud, &p)
+                        } else {
+                            let p = port::Publish {
+                                module,
+                                apn: &apn,
+                                host: &host,
+                                mqtt_port: broker_port,
+                                client_id: &client_id,
+                                topic: &topic,
+                                message: &message,
+                                qos,
+                                retain,
+                            };
+                            port::mqtt_pub(path, cli.baud, &p)
+                        }
+                    }
+                    Cmd::Parse { .. } => Err("unreachable".into()),
                 }
-            };
-            match result {
+            })();
+            match outcome {
                 Ok(v) => {
                     println!("{v}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
                     eprintln!("modemctl: {e}");
-                    ExitCode::FAILURE
+                    ExitCode::from(1)
                 }
             }
         }

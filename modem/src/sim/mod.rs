@@ -18,6 +18,7 @@
 
 mod answer;
 pub mod broker;
+pub mod esp;
 mod mqtt;
 mod simcom;
 mod sms;
