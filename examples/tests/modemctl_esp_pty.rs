@@ -138,10 +138,15 @@ fn esp_mqtt_pub_over_a_pty() {
 }
 
 #[test]
-fn port_without_esp_dialect_is_an_error() {
+fn port_errors_are_reported() {
+    // Without --dialect esp-at the port is a cellular module's (tests/modemctl_pty.rs); /dev/null
+    // is no serial port.
     let out = Command::new(modemctl_binary()).args(["--port", "/dev/null", "info"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("esp-at"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /dev/null"));
+    let out = Command::new(modemctl_binary()).args(["--dialect", "esp-at", "sms", "--to", "+1", "x"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
     let out = Command::new(modemctl_binary()).args(["--dialect", "esp-at", "info"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));

@@ -16,6 +16,9 @@ use embedded_hal::delay::DelayNs;
 use embedded_io::{Read, ReadReady, Write};
 use heapless::String;
 
+mod power;
+pub use crate::power::{PowerOn, Recovered};
+
 /// Line length of the engine the blocking shell uses (reference §6.2: at least 256).
 pub const LINE: usize = 256;
 /// URC queue depth of the blocking shell.
@@ -51,6 +54,12 @@ pub enum Error<E> {
         /// Which argument.
         field: &'static str,
     },
+    /// A power pin (PWRKEY, STATUS, RESET) failed.
+    Pin,
+    /// The module is still on after the power-off steps (reference §2.1).
+    StillOn,
+    /// Every rung of the recovery ladder failed.
+    Unrecoverable,
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
@@ -63,6 +72,9 @@ impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
             Self::SimNotReady => f.write_str("the SIM is not ready"),
             Self::TooLong => f.write_str("value too long"),
             Self::Invalid { field } => write!(f, "<{field}> cannot be sent"),
+            Self::Pin => f.write_str("power pin failed"),
+            Self::StillOn => f.write_str("the module is still on after powering it off"),
+            Self::Unrecoverable => f.write_str("every recovery rung failed"),
         }
     }
 }
@@ -103,6 +115,7 @@ pub struct Modem<U, D, C> {
     engine: Engine<LINE, URCS>,
     poll_ms: u32,
     boot_urcs: u32,
+    session: crate::power::Session,
 }
 
 impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
@@ -113,7 +126,15 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
 
     /// A driver over `uart`, sleeping with `delay` and timing with `clock`.
     pub fn new(uart: U, delay: D, clock: C) -> Self {
-        Self { uart, delay, clock, engine: Engine::new(), poll_ms: 5, boot_urcs: 0 }
+        Self {
+            uart,
+            delay,
+            clock,
+            engine: Engine::new(),
+            poll_ms: 5,
+            boot_urcs: 0,
+            session: crate::power::Session::new(),
+        }
     }
 
     /// Reads and routes everything the UART has ready, without waiting.
@@ -217,7 +238,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         loop {
             self.poll()?;
             let now = self.clock.now_ms();
-            match self.engine.start(command, now) {
+            match self.engine.start(&command, now) {
                 Ok(()) => break,
                 Err(CommandError::Draining) if now < give_up => self.delay.delay_ms(self.poll_ms),
                 Err(e) => return Err(Error::Command(e)),
@@ -303,7 +324,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         for attempt in 0..Self::SIM_RETRIES {
             match self.command(b"AT+CPIN?") {
                 Ok(reply) => {
-                    return if parse_cpin(&reply.line)?.is_ready() { Ok(()) } else { Err(Error::SimNotReady) };
+                    if !parse_cpin(&reply.line)?.is_ready() {
+                        return Err(Error::SimNotReady);
+                    }
+                    self.session.start(self.engine.boots());
+                    return Ok(());
                 }
                 Err(Error::Command(CommandError::Cme(Some(14)))) if attempt + 1 < Self::SIM_RETRIES => {
                     self.delay.delay_ms(Self::SIM_RETRY_MS);

@@ -76,6 +76,8 @@ pub struct Engine<const N: usize, const Q: usize> {
     last_rx_ms: u64,
     quiet_ms: u64,
     prompt: bool,
+    boots: u32,
+    last_banner_ms: Option<u64>,
 }
 
 impl<const N: usize, const Q: usize> Default for Engine<N, Q> {
@@ -99,8 +101,14 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
             last_rx_ms: 0,
             quiet_ms: Self::QUIET_MS,
             prompt: false,
+            boots: 0,
+            last_banner_ms: None,
         }
     }
+
+    /// Boot banners closer together than this belong to the same boot (`RDY` then `APP RDY` or
+    /// `SMS Ready`, reference §2.2; the slowest startup of §2.1 is 20 s).
+    pub const BOOT_WINDOW_MS: u64 = 30_000;
 
     /// Sets the quiet period that ends draining after a timeout.
     pub fn set_quiet_ms(&mut self, ms: u64) {
@@ -115,6 +123,11 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
     /// [`CommandError::Busy`] while a command is pending, [`CommandError::Draining`] until the line
     /// has been quiet for the quiet period after a timeout.
     pub fn start(&mut self, command: &Command<'_>, now_ms: u64) -> Result<(), CommandError> {
+        // A finished command whose outcome was not taken yet is still pending: starting another
+        // would lose that outcome (found by the engine property test).
+        if self.deadline.is_some() {
+            return Err(CommandError::Busy);
+        }
         if self.router.is_draining() && now_ms.saturating_sub(self.last_rx_ms) >= self.quiet_ms {
             self.router.drained();
         }
@@ -135,7 +148,7 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
         if !bytes.is_empty() {
             self.last_rx_ms = now_ms;
         }
-        let Self { router, reply, overflow, outcome, prompt, .. } = self;
+        let Self { router, reply, overflow, outcome, prompt, boots, last_banner_ms, .. } = self;
         router.feed(bytes, |routed| match routed {
             Routed::Info(line) => {
                 if reply.lines == 0 {
@@ -159,8 +172,21 @@ impl<const N: usize, const Q: usize> Engine<N, Q> {
                     *outcome = Some(map_result(line));
                 }
             }
+            Routed::Urc(line) | Routed::UrcLost(line) if crate::power::is_boot_banner(line) => {
+                if last_banner_ms.is_none_or(|t| now_ms.saturating_sub(t) > Self::BOOT_WINDOW_MS) {
+                    *boots = boots.saturating_add(1);
+                }
+                *last_banner_ms = Some(now_ms);
+            }
             _ => {}
         });
+    }
+
+    /// Module boots seen so far: boot banners (`RDY`, `APP RDY`, `*ATREADY`, `SMS Ready`,
+    /// reference §2.2), those within [`Engine::BOOT_WINDOW_MS`] of each other counted once. A
+    /// rise during a session means the module rebooted (brown-out, watchdog).
+    pub fn boots(&self) -> u32 {
+        self.boots
     }
 
     /// The outcome of the pending command once known, `None` while it is still running. At the

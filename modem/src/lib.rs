@@ -2,6 +2,8 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "async")]
+pub mod asynch;
 pub mod blocking;
 pub mod command;
 pub mod engine;
@@ -10,6 +12,7 @@ pub mod esp;
 pub mod framer;
 pub mod mqtt;
 pub mod params;
+pub mod power;
 pub mod response;
 pub mod result;
 pub mod router;

@@ -125,7 +125,9 @@ pub enum Routed<'a> {
         remaining: usize,
     },
     /// A URC could not be queued (queue full or line too long); counted in [`Router::take_lost`].
-    UrcLost,
+    /// The line is given for logging and for boot-banner detection (its first bytes when too
+    /// long).
+    UrcLost(&'a [u8]),
     /// A line or payload dropped: the late reply of a cancelled command, a final result with
     /// no command pending, or garbage (a prefix-less line outside any command, e.g. at boot).
     Discarded(&'a [u8]),
@@ -416,7 +418,7 @@ impl<const N: usize, const Q: usize> Core<N, Q> {
         let urc = Urc { line: Vec::from_slice(line).unwrap_or_default(), data: Vec::new(), data_truncated: 0 };
         if line.len() > N || self.urcs.push_back(urc).is_err() {
             self.lost();
-            return Routed::UrcLost;
+            return Routed::UrcLost(line);
         }
         self.owner = Owner::Urc;
         self.stats.urcs += 1;
@@ -494,7 +496,7 @@ impl<const N: usize, const Q: usize> Core<N, Q> {
                 Phase::Draining if !self.is_urc_while_draining(head) => self.discard(head),
                 _ => {
                     self.lost();
-                    Routed::UrcLost
+                    Routed::UrcLost(head)
                 }
             },
         }

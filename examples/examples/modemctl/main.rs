@@ -29,6 +29,22 @@
 //! the module is joined already and `--ssid` is omitted), connects, publishes, disconnects and
 //! prints `published, topic, bytes, qos, rssi`. Errors go to stderr with exit status 1.
 //!
+//! A cellular module (the default `--dialect cellular`) on a serial port:
+//!
+//! ```text
+//! cargo run --example modemctl -- --port /dev/ttyUSB2 info
+//! cargo run --example modemctl -- --port /dev/ttyUSB2 sms --to +4915112345678 'Your pickup code: 482913'
+//! cargo run --example modemctl -- --port /dev/ttyUSB2 mqtt-pub --module quectel --apn internet \
+//!     --host broker.example --topic lockers/7/door/3 --qos 1 '{"open":true}'
+//! ```
+//!
+//! `info` prints `imei`, `iccid`, `operator` (`mode, format, oper, act`), `signal` (`rssi, ber,
+//! dbm`) and `registration` (`kind, n, stat, registered, lac|tac, ci, act`; EPS, `AT+CEREG?`); a
+//! query the module refuses gives `{"error": ...}` in its place. `sms` (text mode, at most 160
+//! GSM-7-safe characters) prints `sent, to, mr`. `mqtt-pub` uses the module's own MQTT client
+//! (`--module quectel` for `QMT*`, `simcom` for `CMQTT*`): attach, connect, publish, disconnect;
+//! it prints `published, topic, bytes, qos, retain`.
+//!
 //! TEXT is what the module sent, with `\r`, `\n`, `\t`, `\\`, `\"`, `\0`, `\xHH` and `\uHHHH`
 //! escapes; text without a line ending is one line, and an echo of the command may be present.
 //! `parse` prints one JSON object:
@@ -61,16 +77,16 @@ use serde_json::{Map, Value, json};
 #[derive(Parser)]
 #[command(
     name = "modemctl",
-    about = "Parse what a cellular or ESP-AT module sent, as the modem crate routes it; query an ESP-AT module on a port"
+    about = "Parse what a cellular or ESP-AT module sent, as the modem crate routes it; drive a module on a port"
 )]
 struct Cli {
     /// The AT dialect: 3GPP/Quectel/SIMCom cellular modules, or Espressif's ESP-AT.
     #[arg(long, global = true, value_enum, default_value_t = Dialect::Cellular)]
     dialect: Dialect,
-    /// Serial port of a real module (for `info` and `mqtt-pub`; ESP-AT only so far).
+    /// Serial port of a real module (for `info`, `sms` and `mqtt-pub`).
     #[arg(long, global = true)]
     port: Option<String>,
-    /// Baud rate of `--port` (ESP-AT's factory default is 115200).
+    /// Baud rate of `--port` (115200 is the factory default of ESP-AT and of most cellular modules).
     #[arg(long, global = true, default_value_t = 115_200)]
     baud: u32,
     #[command(subcommand)]
@@ -95,12 +111,27 @@ enum Cmd {
         /// What the module sent, with \r, \n, \xHH escapes.
         text: String,
     },
-    /// Query a module on `--port`: firmware, Wi-Fi mode, joined AP, RSSI, address (one JSON
-    /// object).
+    /// Query a module on `--port` (one JSON object): cellular IMEI, ICCID, operator, signal,
+    /// registration; ESP-AT firmware, Wi-Fi mode, joined AP, RSSI, address.
     Info,
-    /// Join Wi-Fi (unless joined), connect to a broker, publish one message, disconnect.
+    /// Cellular, on `--port`: send a text SMS (at most 160 GSM-7 characters).
+    Sms {
+        /// The recipient, e.g. +4915112345678.
+        #[arg(long)]
+        to: String,
+        /// The text.
+        text: String,
+    },
+    /// Attach (cellular) or join Wi-Fi (ESP-AT, unless joined), connect to a broker, publish one
+    /// message, disconnect.
     MqttPub {
-        /// Wi-Fi SSID (omit if the module joins by itself).
+        /// Cellular: the module's MQTT command set.
+        #[arg(long, value_enum, default_value = "quectel")]
+        module: port::Module,
+        /// Cellular: APN for the data attach (default: the module's configuration).
+        #[arg(long, default_value = "")]
+        apn: String,
+        /// ESP-AT: Wi-Fi SSID (omit if the module joins by itself).
         #[arg(long, default_value = "")]
         ssid: String,
         /// Wi-Fi password.
@@ -543,16 +574,53 @@ fn main() -> ExitCode {
         cmd => {
             let outcome = (|| {
                 let path = cli.port.as_deref().ok_or("--port PATH is required")?;
-                if cli.dialect != Dialect::EspAt {
-                    return Err("--port is implemented for --dialect esp-at only so far".to_string());
-                }
+                let esp = cli.dialect == Dialect::EspAt;
                 match cmd {
-                    Cmd::Info => port::esp_info(path, cli.baud),
-                    Cmd::MqttPub { ssid, password, host, broker_port, client_id, topic, qos, retain, message } => {
+                    Cmd::Info if esp => port::esp_info(path, cli.baud),
+                    Cmd::Info => port::info(path, cli.baud),
+                    Cmd::Sms { .. } if esp => Err("sms is for cellular modules".into()),
+                    Cmd::Sms { to, text } => port::sms(path, cli.baud, &to, &text),
+                    Cmd::MqttPub {
+                        module,
+                        apn,
+                        ssid,
+                        password,
+                        host,
+                        broker_port,
+                        client_id,
+                        topic,
+                        qos,
+                        retain,
+                        message,
+                    } => {
                         let message = unescape(&message)?;
-                        let p =
-                            port::MqttPub { ssid, password, host, broker_port, client_id, topic, message, qos, retain };
-                        port::esp_mqtt_pub(path, cli.baud, &p)
+                        if esp {
+                            let p = port::MqttPub {
+                                ssid,
+                                password,
+                                host,
+                                broker_port,
+                                client_id,
+                                topic,
+                                message,
+                                qos,
+                                retain,
+                            };
+                            port::esp_mqtt_pub(path, cli.baud, &p)
+                        } else {
+                            let p = port::Publish {
+                                module,
+                                apn: &apn,
+                                host: &host,
+                                mqtt_port: broker_port,
+                                client_id: &client_id,
+                                topic: &topic,
+                                message: &message,
+                                qos,
+                                retain,
+                            };
+                            port::mqtt_pub(path, cli.baud, &p)
+                        }
                     }
                     Cmd::Parse { .. } => Err("unreachable".into()),
                 }

@@ -29,11 +29,15 @@ pub mod wire;
 use answer::{Answer, DataInput, Sink};
 pub use broker::{BrokerError, BrokerMessage, ConnectRequest, Published, RecordingBroker, SimBroker};
 use std::boxed::Box;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::vec::Vec;
 pub use tcp::TcpBroker;
+
+mod asynch;
+mod power;
+pub use power::{PinRole, QPOWD_MS, SimPin, SimStatus};
 
 /// A shared virtual clock in milliseconds. Clones share the same time.
 #[derive(Debug, Clone, Default)]
@@ -180,6 +184,8 @@ pub struct Sim {
     deferred: Vec<(Moment, Vec<u8>)>,
     mqtt: mqtt::Mqtt,
     sms: sms::Sms,
+    power: power::Shared,
+    boots: u32,
 }
 
 impl Sim {
@@ -217,6 +223,8 @@ impl Sim {
             deferred: Vec::new(),
             mqtt: mqtt::Mqtt::default(),
             sms: sms::Sms::default(),
+            power: Rc::new(RefCell::new(power::PowerModel::new())),
+            boots: 1,
         };
         sim.banner();
         sim
@@ -461,10 +469,7 @@ impl Sim {
     pub fn next_event_ms(&self) -> Option<u64> {
         let out = self.out.keys().next().map(|k| k.0);
         let act = self.actions.iter().map(|a| a.0).min();
-        match (out, act) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [out, act, self.next_power_ms()].into_iter().flatten().min()
     }
 
     fn emit(&mut self, at: u64, bytes: &[u8]) {
@@ -482,6 +487,7 @@ impl Sim {
 
     /// Runs the scheduled actions that are due.
     fn pump(&mut self) {
+        self.pump_power();
         let now = self.clock.now_ms();
         let mut due: Vec<(u64, Action)> = Vec::new();
         self.actions.retain(|(at, a)| {
@@ -561,6 +567,9 @@ impl Sim {
         let set_n = |rest: &[u8]| -> Option<u8> {
             core::str::from_utf8(rest).ok()?.trim().parse::<u8>().ok().filter(|n| *n <= 2)
         };
+        if let Some(reply) = self.power_answer(&upper) {
+            return reply;
+        }
         match upper.as_slice() {
             b"AT" => vec![ok()],
             b"ATE0" => {
@@ -635,8 +644,8 @@ impl Sim {
 
     fn command(&mut self, line: Vec<u8>) {
         let now = self.clock.now_ms();
-        if now < self.booted_at {
-            return; // not booted: dropped silently (§2.2)
+        if !self.accepts_commands(now) {
+            return; // off, hung or not booted: dropped silently (§2.2)
         }
         let mut injected = core::mem::take(&mut self.injected);
         injected.retain(|(moment, urc)| {

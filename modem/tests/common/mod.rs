@@ -39,7 +39,7 @@ pub fn own(r: Routed<'_>) -> Item {
         Routed::TooLong { len, .. } => Item::TooLong(len),
         Routed::Urc(l) => Item::Urc(l.to_vec()),
         Routed::UrcData { bytes, .. } => Item::UrcData(bytes.to_vec()),
-        Routed::UrcLost => Item::UrcLost,
+        Routed::UrcLost(_) => Item::UrcLost,
         Routed::Discarded(b) => Item::Discarded(b.to_vec()),
         _ => panic!("unknown routed item"),
     }
