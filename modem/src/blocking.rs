@@ -238,7 +238,7 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         loop {
             self.poll()?;
             let now = self.clock.now_ms();
-            match self.engine.start(&command, now) {
+            match self.engine.start(command, now) {
                 Ok(()) => break,
                 Err(CommandError::Draining) if now < give_up => self.delay.delay_ms(self.poll_ms),
                 Err(e) => return Err(Error::Command(e)),
