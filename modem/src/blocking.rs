@@ -20,6 +20,8 @@ use heapless::String;
 pub const LINE: usize = 256;
 /// URC queue depth of the blocking shell.
 pub const URCS: usize = 8;
+/// ESC (0x1B): aborts a data prompt (reference §1.8).
+pub const ESC: u8 = 0x1b;
 
 /// A monotonic millisecond clock.
 pub trait Clock {
@@ -138,7 +140,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     ///
     /// # Errors
     ///
-    /// As [`Modem::command`]; a command that fails before its prompt writes no data.
+    /// As [`Modem::command`]; a command that fails before its prompt writes no data. When the
+    /// command times out before its data was written, ESC is sent so the module leaves input
+    /// mode (reference §1.8).
     pub fn command_with_data(
         &mut self,
         text: &[u8],
@@ -148,13 +152,47 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.exchange(text, Some((data, terminator)))
     }
 
-    fn exchange(&mut self, text: &[u8], mut data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
-        let command = Command::new(text);
+    /// Runs `command` as described (its timeout, prompt and awaited result may differ from the
+    /// defaults of [`Command::new`], e.g. an MQTT publish whose deadline follows the configured
+    /// packet timeout), writing `data` and `terminator` at the prompt as
+    /// [`Modem::command_with_data`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Modem::command`].
+    pub fn execute(
+        &mut self,
+        command: &Command<'_>,
+        data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.run(command, data)
+    }
+
+    /// The clock's current time in milliseconds.
+    pub fn now_ms(&mut self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Sleeps `ms` milliseconds with the driver's delay.
+    pub fn delay_ms(&mut self, ms: u32) {
+        self.delay.delay_ms(ms);
+    }
+
+    fn exchange(&mut self, text: &[u8], data: Option<(&[u8], Option<u8>)>) -> Result<Reply<LINE>, Error<U::Error>> {
+        self.run(&Command::new(text), data)
+    }
+
+    fn run(
+        &mut self,
+        command: &Command<'_>,
+        mut data: Option<(&[u8], Option<u8>)>,
+    ) -> Result<Reply<LINE>, Error<U::Error>> {
+        let text = command.text;
         let give_up = self.clock.now_ms().saturating_add(u64::from(command.timeout_ms));
         loop {
             self.poll()?;
             let now = self.clock.now_ms();
-            match self.engine.start(&command, now) {
+            match self.engine.start(command, now) {
                 Ok(()) => break,
                 Err(CommandError::Draining) if now < give_up => self.delay.delay_ms(self.poll_ms),
                 Err(e) => return Err(Error::Command(e)),
@@ -176,6 +214,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
             }
             let now = self.clock.now_ms();
             if let Some(outcome) = self.engine.poll(now) {
+                if outcome == Err(CommandError::Timeout) && data.is_some() {
+                    // reference §1.8: a module may still be waiting in input mode; ESC leaves it.
+                    self.uart.write_all(&[ESC]).map_err(Error::Io)?;
+                    self.uart.flush().map_err(Error::Io)?;
+                }
                 return outcome.map_err(Error::Command);
             }
             self.delay.delay_ms(self.poll_ms);

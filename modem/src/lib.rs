@@ -7,6 +7,7 @@ pub mod command;
 pub mod engine;
 pub mod error;
 pub mod framer;
+pub mod mqtt;
 pub mod params;
 pub mod response;
 pub mod result;

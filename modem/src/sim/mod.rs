@@ -16,10 +16,22 @@
 //! blocking UART read would wait), or fails with [`SimError::Idle`] when nothing will ever come.
 //! A driver with its own timeouts should poll `read_ready` and advance the clock itself.
 
+mod answer;
+pub mod broker;
+mod mqtt;
+mod simcom;
+mod sms;
+pub mod tcp;
+pub mod wire;
+
+use answer::{Answer, DataInput, Sink};
+pub use broker::{BrokerError, BrokerMessage, ConnectRequest, Published, RecordingBroker, SimBroker};
+use std::boxed::Box;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::vec::Vec;
+pub use tcp::TcpBroker;
 
 /// A shared virtual clock in milliseconds. Clones share the same time.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +119,23 @@ impl embedded_io::Error for SimError {
     }
 }
 
+/// Which vendor's command set the simulator speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// Quectel (EC2x/EG9x/BG9x): `QICSGP`/`QIACT`, `QMT*` (reference §2.6, §2.9).
+    #[default]
+    Quectel,
+    /// SIMCom (SIM7600/A76xx): `CMQTT*` (§2.10), `*ATREADY: 1` banner (§2.2).
+    Simcom,
+}
+
+/// What the UART input is being read as.
+#[derive(Debug)]
+enum Input {
+    Line,
+    Data { input: DataInput, sink: Sink, bytes: Vec<u8> },
+}
+
 #[derive(Debug, Clone)]
 enum Action {
     Urc(Vec<u8>),
@@ -142,6 +171,11 @@ pub struct Sim {
     imei: Vec<u8>,
     iccid: Vec<u8>,
     commands: Vec<Vec<u8>>,
+    dialect: Dialect,
+    mode: Input,
+    deferred: Vec<(Moment, Vec<u8>)>,
+    mqtt: mqtt::Mqtt,
+    sms: sms::Sms,
 }
 
 impl Sim {
@@ -174,11 +208,99 @@ impl Sim {
             imei: b"867698041234567".to_vec(),
             iccid: b"89860025128306012474".to_vec(),
             commands: Vec::new(),
+            dialect: Dialect::Quectel,
+            mode: Input::Line,
+            deferred: Vec::new(),
+            mqtt: mqtt::Mqtt::default(),
+            sms: sms::Sms::default(),
         };
         sim.emit(now.saturating_add(100), b"\r\nRDY\r\n");
         sim.emit(now.saturating_add(200), b"\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n");
         sim.emit(now.saturating_add(300), b"\r\nAPP RDY\r\n");
         sim
+    }
+
+    /// A SIMCom SIM7600/A76xx-style module (reference §2.2): `*ATREADY: 1` after 100 ms,
+    /// `+CPIN: READY` after 200 ms, `SMS DONE` and `PB DONE` after 300 ms. Commands written
+    /// before the banner are dropped.
+    pub fn simcom(clock: SimClock) -> Self {
+        let mut sim = Self::new(clock);
+        sim.out.clear();
+        sim.dialect = Dialect::Simcom;
+        let now = sim.clock.now_ms();
+        sim.emit(now.saturating_add(100), b"\r\n*ATREADY: 1\r\n");
+        sim.emit(now.saturating_add(200), b"\r\n+CPIN: READY\r\n");
+        sim.emit(now.saturating_add(300), b"\r\nSMS DONE\r\n\r\nPB DONE\r\n");
+        sim
+    }
+
+    /// The dialect the simulator speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Replaces the broker behind the module's MQTT client (default: a fresh
+    /// [`RecordingBroker`]). Give a [`RecordingBroker`] clone to inspect what was published, or
+    /// a [`TcpBroker`] to reach a real broker.
+    pub fn set_broker(&mut self, broker: Box<dyn SimBroker>) {
+        self.mqtt.broker = broker;
+    }
+
+    /// Makes `AT+QIACT` / `AT+NETOPEN` fail (the network refuses the PDP context).
+    pub fn refuse_pdp(&mut self, refuse: bool) {
+        self.mqtt.refuse_pdp = refuse;
+    }
+
+    /// Whether the PDP context is active.
+    pub fn pdp_active(&self) -> bool {
+        self.mqtt.pdp_active
+    }
+
+    /// Whether the module's MQTT client is connected to its broker.
+    pub fn mqtt_connected(&self) -> bool {
+        self.mqtt.connected
+    }
+
+    /// Sets the time between `OK` and an MQTT command's result (`+QMTPUB: ...`, default 50 ms).
+    pub fn set_mqtt_result_ms(&mut self, ms: u64) {
+        self.mqtt.result_ms = ms;
+    }
+
+    /// The broker's acknowledgements of the next `n` QoS ≥ 1 publishes are lost: the module
+    /// retransmits with DUP after its packet timeout, and reports failure after its retries.
+    pub fn lose_mqtt_acks(&mut self, n: u8) {
+        self.mqtt.lost_acks = n;
+    }
+
+    /// The module reports its MQTT session closed now (`+QMTSTAT: <idx>,<code>` or
+    /// `+CMQTTCONNLOST: 0,<code>`, reference §2.9 item 7, §2.10); the broker sees the link drop
+    /// without DISCONNECT and publishes the will.
+    pub fn mqtt_link_lost(&mut self, code: u8) {
+        let Some(idx) = self.mqtt.opened else { return };
+        self.mqtt.broker.drop_link();
+        self.mqtt.connected = false;
+        self.mqtt.opened = None;
+        let line = match self.dialect {
+            Dialect::Quectel => format!("+QMTSTAT: {idx},{code}"),
+            Dialect::Simcom => format!("+CMQTTCONNLOST: {idx},{code}"),
+        };
+        let now = self.clock.now_ms();
+        self.emit_line(now, line.as_bytes());
+    }
+
+    /// Sets the network time `AT+CCLK?` reports (`yy/MM/dd,hh:mm:ss±zz`, reference §2.12).
+    pub fn set_network_time(&mut self, cclk: &str) {
+        self.sms.cclk = cclk.into();
+    }
+
+    /// The SMS the module sent (`AT+CMGS`): destination and text.
+    pub fn sms_sent(&self) -> &[(std::string::String, Vec<u8>)] {
+        &self.sms.sent
+    }
+
+    /// The next `AT+CMGS` fails with `+CMS ERROR: <code>` (reference §1.10, §2.11).
+    pub fn fail_next_sms(&mut self, code: u16) {
+        self.sms.fail_next = Some(code);
     }
 
     /// The clock this simulator runs on.
@@ -296,6 +418,13 @@ impl Sim {
             }
         });
         due.sort_by_key(|d| d.0);
+        let urcs = match self.dialect {
+            Dialect::Quectel => self.mqtt.poll_quectel(),
+            Dialect::Simcom => self.mqtt.poll_simcom(),
+        };
+        for urc in urcs {
+            self.emit_line(now, &urc);
+        }
         for (at, action) in due {
             match action {
                 Action::Urc(line) => self.emit_line(at, &line),
@@ -410,28 +539,60 @@ impl Sim {
         }
     }
 
+    /// The answer of the dialect's data-path handlers, else of the common commands.
+    fn dispatch(&mut self, line: &[u8]) -> Answer {
+        let upper = line.to_ascii_uppercase();
+        let handled = match self.dialect {
+            Dialect::Quectel => self.mqtt.quectel(&upper, line),
+            Dialect::Simcom => self.mqtt.simcom(&upper, line),
+        };
+        if let Some(answer) = handled.or_else(|| self.sms.handle(&upper, line, self.cmee)) {
+            return answer;
+        }
+        Answer::lines(self.answer(line))
+    }
+
     fn command(&mut self, line: Vec<u8>) {
         let now = self.clock.now_ms();
         if now < self.booted_at {
             return; // not booted: dropped silently (§2.2)
         }
-        let injected = core::mem::take(&mut self.injected);
-        let urcs = |m: Moment| injected.iter().filter(move |i| i.0 == m).map(|i| i.1.clone());
-        for urc in urcs(Moment::BeforeEcho) {
-            self.emit_line(now, &urc);
-        }
+        let mut injected = core::mem::take(&mut self.injected);
+        injected.retain(|(moment, urc)| {
+            if *moment == Moment::BeforeEcho {
+                self.emit_line(now, urc);
+                false
+            } else {
+                true
+            }
+        });
         if self.echo {
             let mut echo = line.clone();
             echo.push(b'\r');
             self.emit(now, &echo);
         }
-        let reply = self.answer(&line);
+        let answer = self.dispatch(&line);
         self.commands.push(line);
         let at = now.saturating_add(self.latency_ms).saturating_add(core::mem::take(&mut self.next_delay_ms));
         if core::mem::take(&mut self.lose_next) {
             return;
         }
-        for (i, part) in reply.iter().enumerate() {
+        if let Some((input, sink)) = answer.prompt {
+            // reference §1.8: CR LF, '>', space, no line end; the reply follows the data.
+            self.emit(at, b"\r\n> ");
+            self.mode = Input::Data { input, sink, bytes: Vec::new() };
+            self.deferred = injected;
+            if input == DataInput::Counted(0) {
+                self.data_done(sink, Some(Vec::new()));
+            }
+            return;
+        }
+        self.emit_answer(at, answer, &injected);
+    }
+
+    fn emit_answer(&mut self, at: u64, answer: Answer, injected: &[(Moment, Vec<u8>)]) {
+        let urcs = |m: Moment| injected.iter().filter(move |i| i.0 == m).map(|i| i.1.clone());
+        for (i, part) in answer.lines.iter().enumerate() {
             self.emit_line(at, part);
             if i == 0 {
                 for urc in urcs(Moment::BetweenLines) {
@@ -442,6 +603,26 @@ impl Sim {
         for urc in urcs(Moment::AfterFinal) {
             self.emit_line(at, &urc);
         }
+        for (delay, line) in answer.results {
+            self.emit_line(at.saturating_add(delay), &line);
+        }
+    }
+
+    /// The data after a prompt is complete (or aborted with ESC: `data` is `None`).
+    fn data_done(&mut self, sink: Sink, data: Option<Vec<u8>>) {
+        self.mode = Input::Line;
+        let answer = match (sink, data) {
+            (_, None) => {
+                self.mqtt.pending = None;
+                self.sms.pending = None;
+                Answer::ok()
+            }
+            (Sink::Mqtt, Some(data)) => self.mqtt.data(data),
+            (Sink::Sms, Some(data)) => self.sms.data(data, self.cmee),
+        };
+        let at = self.clock.now_ms().saturating_add(self.latency_ms);
+        let injected = core::mem::take(&mut self.deferred);
+        self.emit_answer(at, answer, &injected);
     }
 
     fn next_chunk_len(&mut self, max: usize) -> usize {
@@ -518,14 +699,35 @@ impl embedded_io::Write for Sim {
     fn write(&mut self, buf: &[u8]) -> Result<usize, SimError> {
         self.pump();
         for &b in buf {
-            if b == b'\r' {
-                let line = core::mem::take(&mut self.input);
-                let trimmed: Vec<u8> = line.into_iter().filter(|c| *c != b'\n').collect();
-                if !trimmed.is_empty() {
-                    self.command(trimmed);
+            match &mut self.mode {
+                Input::Line if b == b'\r' => {
+                    let line = core::mem::take(&mut self.input);
+                    let trimmed: Vec<u8> = line.into_iter().filter(|c| *c != b'\n').collect();
+                    if !trimmed.is_empty() {
+                        self.command(trimmed);
+                    }
                 }
-            } else {
-                self.input.push(b);
+                // A stray ESC or Ctrl-Z outside input mode is discarded.
+                Input::Line if b == 0x1b || b == 0x1a => {}
+                Input::Line => self.input.push(b),
+                Input::Data { input: DataInput::Counted(n), sink, bytes } => {
+                    bytes.push(b);
+                    if bytes.len() >= *n {
+                        let (sink, data) = (*sink, core::mem::take(bytes));
+                        self.data_done(sink, Some(data));
+                    }
+                }
+                Input::Data { input: DataInput::CtrlZ, sink, bytes } => match b {
+                    0x1a => {
+                        let (sink, data) = (*sink, core::mem::take(bytes));
+                        self.data_done(sink, Some(data));
+                    }
+                    0x1b => {
+                        let sink = *sink;
+                        self.data_done(sink, None);
+                    }
+                    _ => bytes.push(b),
+                },
             }
         }
         Ok(buf.len())
