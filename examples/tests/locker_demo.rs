@@ -216,3 +216,124 @@ fn bus_port_drives_board_sim_through_a_pty() {
     assert!(events.iter().any(|e| kind(e) == "scene" && e["title"].as_str().unwrap().contains("skipped")));
     assert!(events.iter().filter(|e| kind(e) == "pulse").all(|e| e["outcome"] == "acknowledged"));
 }
+
+fn find_tool(name: &str) -> Option<PathBuf> {
+    let dirs = std::env::var("PATH").unwrap_or_default();
+    std::env::split_paths(&dirs)
+        .chain(["/usr/sbin".into(), "/usr/local/sbin".into(), "/usr/bin".into()])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A Mosquitto broker on a free loopback port, stopped (and its directory removed) on drop.
+struct Mosquitto {
+    _proc: Proc,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn mosquitto() -> Option<Mosquitto> {
+    let (Some(broker), Some(_)) = (find_tool("mosquitto"), find_tool("mosquitto_sub")) else {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "CI is set but mosquitto/mosquitto_sub are not installed (apt-get install mosquitto mosquitto-clients)"
+        );
+        eprintln!("SKIPPED: mosquitto or mosquitto_sub not installed (CI unset)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = std::env::temp_dir().join(format!("locker-demo-mosquitto-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")).unwrap();
+    let child = Command::new(broker).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let proc = Proc(child);
+    // A readiness wait, not a speed assumption.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < until, "mosquitto did not listen on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(Mosquitto { _proc: proc, port, dir })
+}
+
+/// `mosquitto_sub -d -v -C n -W secs` on `topic`, started and subscribed (SUBACK seen) before
+/// this returns; its remaining output is read by the returned closure. Run under `stdbuf -oL`
+/// (coreutils): piped, mosquitto_sub's debug lines are block-buffered and SUBACK would only be
+/// seen when it exits.
+fn subscriber(port: u16, topic: &str, n: usize) -> impl FnOnce() -> Vec<String> {
+    let mut child = Command::new(find_tool("stdbuf").expect("stdbuf (coreutils)"))
+        .arg("-oL")
+        .arg(find_tool("mosquitto_sub").unwrap())
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", topic, "-v", "-d", "-C", &n.to_string(), "-W", "60"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let proc = Proc(child);
+    for line in lines.by_ref() {
+        if line.unwrap().contains("SUBACK") {
+            break;
+        }
+    }
+    move || {
+        let _proc = proc;
+        lines.map_while(Result::ok).filter(|l| l.starts_with("lockers/")).collect()
+    }
+}
+
+#[test]
+fn cloud_sync_through_a_real_mosquitto_broker() {
+    let Some(broker) = mosquitto() else { return };
+    let port = broker.port;
+    let alarms = subscriber(port, "lockers/demo-1/alarms", 3);
+    let heartbeats = subscriber(port, "lockers/demo-1/heartbeat", 2);
+    let presence = subscriber(port, "lockers/demo-1/presence", 1);
+
+    let out = demo(&["--mqtt", &format!("127.0.0.1:{port}"), "--json"]);
+    let events: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.last().unwrap()["violations"], 0);
+
+    // Alarms at QoS 1, raised and cleared, in the order the daemon raised and cleared them.
+    let raised: Vec<&Value> = events.iter().filter(|e| matches!(kind(e), "alarm" | "alarm_cleared")).collect();
+    let got = alarms();
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (line, ev) in got.iter().zip(&raised) {
+        let payload: Value = serde_json::from_str(line.strip_prefix("lockers/demo-1/alarms ").unwrap()).unwrap();
+        assert_eq!(payload["alarm"], ev["alarm"]);
+        assert_eq!(payload["compartment"].as_u64().unwrap(), ev["compartment"].as_u64().unwrap() + 1);
+        assert_eq!(payload["raised"], kind(ev) == "alarm");
+    }
+    let got = heartbeats();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|l| l.contains("\"occupied\"")));
+    assert_eq!(presence(), ["lockers/demo-1/presence online"]);
+
+    // After the day: the retained state of all 48 compartments and the presence (a clean
+    // `offline` at the end), as a late subscriber sees them.
+    let retained = subscriber(port, "lockers/demo-1/#", 49)();
+    assert_eq!(retained.len(), 49, "{retained:?}");
+    assert!(retained.contains(&"lockers/demo-1/presence offline".to_owned()));
+    let mut last_state: BTreeMap<u64, String> = BTreeMap::new();
+    for e in events.iter().filter(|e| kind(e) == "state") {
+        last_state.insert(e["compartment"].as_u64().unwrap() + 1, e["state"].as_str().unwrap().into());
+    }
+    let mut receiver = locker_examples::cloud::Receiver::new();
+    for line in retained.iter().filter(|l| l.contains("/compartments/")) {
+        let (topic, payload) = line.split_once(' ').unwrap();
+        let n: u64 = topic.split('/').nth(3).unwrap().parse().unwrap();
+        let body: Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(body["state"].as_str().unwrap(), last_state[&n], "{topic}");
+        assert!(receiver.accept(topic, payload.as_bytes()));
+        // A second delivery of the same retained message is dropped by the receiver's rule.
+        assert!(!receiver.accept(topic, payload.as_bytes()));
+    }
+}

@@ -20,6 +20,7 @@
 //! for each label on stderr).
 
 mod cabinet;
+mod cell;
 mod daemon;
 mod day;
 mod events;
@@ -41,10 +42,16 @@ use lockproto::native::Native;
 use scanner::driver::blocking::RawScanner;
 use scanner::framer::{FramerConfig, Terminator};
 
+use std::net::ToSocketAddrs;
+
+use modem::sim::{RecordingBroker, TcpBroker};
+use modem::uplink::Uplink;
+
 use crate::cabinet::{BOARDS, CHANNELS, Cabinet, Wire};
+use crate::cell::CellLink;
 use crate::daemon::{Daemon, ScanInput};
 use crate::events::Ms;
-use crate::publish::Publisher;
+use crate::publish::{Network, Publisher};
 use crate::ui::{Mode, Output};
 
 /// A whole locker's day: 48 compartments, couriers, recipients, faults, power and network cuts.
@@ -75,6 +82,14 @@ struct Args {
     /// Baud rate of --scanner-port.
     #[arg(long, default_value_t = 9600)]
     scanner_baud: u32,
+    /// Publish to a real MQTT broker (e.g. Mosquitto) at HOST:PORT: the simulated modem's
+    /// built-in MQTT client connects to it. Default: an in-process recording broker.
+    #[arg(long, value_name = "HOST:PORT")]
+    mqtt: Option<String>,
+    /// The uplink: `cellular` (modem's Quectel MQTT client over the simulated modem) or
+    /// `memory` (an in-process sink implementing the same Uplink trait).
+    #[arg(long, default_value = "cellular")]
+    uplink: String,
     /// Locker id in the MQTT topics.
     #[arg(long, default_value = "demo-1")]
     locker_id: String,
@@ -139,8 +154,40 @@ fn run(args: &Args) -> Result<u64, String> {
     } else {
         Mode::Plain
     };
+    let (host, port) = match &args.mqtt {
+        Some(addr) => {
+            let (host, port) = addr.rsplit_once(':').ok_or_else(|| format!("--mqtt {addr}: expected HOST:PORT"))?;
+            let port = port.parse::<u16>().map_err(|e| format!("--mqtt {addr}: port: {e}"))?;
+            (host.to_owned(), port)
+        }
+        None => ("broker.invalid".to_owned(), 1883),
+    };
+    match (args.uplink.as_str(), &args.mqtt) {
+        ("cellular", None) => {
+            let link = CellLink::new(RecordingBroker::new())?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
+        }
+        ("cellular", Some(_)) => {
+            let addr = (host.as_str(), port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or_else(|| format!("--mqtt {host}:{port}: cannot resolve"))?;
+            let link = CellLink::new(TcpBroker::redirect(addr))?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
+        }
+        ("memory", None) => {
+            run_with(args, mode, Publisher::new(RecordingUplink::new(), &args.locker_id, &host, port, QUEUE))
+        }
+        (other, _) => Err(format!("--uplink {other}: expected `cellular`, or `memory` without --mqtt")),
+    }
+}
+
+/// Messages kept while the network is down.
+const QUEUE: usize = 64;
+
+fn run_with<U: Uplink + Network>(args: &Args, mode: Mode, cloud: Publisher<U>) -> Result<u64, String> {
     let count = args.parcels.unwrap_or(27 + (args.seed % 6) as usize);
-    let cloud = Publisher::new(RecordingUplink::new(), &args.locker_id, "in-process", 1883, 64);
     let scan = scan_input(args)?;
     let out = Output::new(mode, args.seed);
     let addresses: [u8; BOARDS] = core::array::from_fn(|i| SimDialect::Native.address(i));
