@@ -337,3 +337,52 @@ fn cloud_sync_through_a_real_mosquitto_broker() {
         assert!(!receiver.accept(topic, payload.as_bytes()));
     }
 }
+
+#[test]
+fn scanner_port_reads_a_raw_mode_engine_through_a_pty() {
+    use std::io::Write as _;
+
+    use serialport::{SerialPort, TTYPort};
+
+    let (mut engine, slave) = TTYPort::pair().unwrap();
+    engine.set_timeout(std::time::Duration::from_millis(50)).unwrap();
+    let path = slave.name().unwrap();
+    drop(slave);
+    let mut child = Command::new(example_binary("locker-demo"))
+        .args(["--scanner-port", &path, "--parcels", "2", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut s).unwrap();
+        s
+    });
+    let mut proc = Proc(child);
+    // The engine "scans" whatever label the daemon asks for, as an engine in raw mode sends it:
+    // AIM identifier, data, CR (reference/scanner.md §7).
+    let mut asked = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        let Some(label) = line.strip_prefix("locker-demo: scan now: ") else { continue };
+        let bytes = if let Some(sscc) = label.strip_prefix("SSCC ") {
+            format!("]C100{sscc}\r")
+        } else {
+            format!("]Q1{}\r", label.strip_prefix("QR ").unwrap())
+        };
+        engine.write_all(bytes.as_bytes()).unwrap();
+        asked.push(label.to_owned());
+    }
+    assert!(proc.0.wait().unwrap().success());
+    let events: Vec<Value> = reader.join().unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let report = events.last().unwrap();
+    assert_eq!(asked.len(), 5, "{asked:?}");
+    assert_eq!(events.iter().filter(|e| kind(e) == "scan").count(), 5);
+    assert_eq!(report["parcels_in"], 2, "{events:#?}");
+    assert_eq!(report["picked_up"], 1);
+    assert_eq!(report["retrieved"], 1);
+    assert!(events.iter().any(|e| kind(e) == "refused" && e["why"] == "wrong code"));
+}

@@ -2,6 +2,9 @@
 //! whose built-in MQTT client talks to an in-process recording broker, or to a real broker with
 //! `--mqtt HOST:PORT` (modem's `TcpBroker`, MQTT 3.1.1 over TCP).
 //!
+//! `--modem-port PATH` puts the same client on a real module's serial port instead
+//! ([`SerialLink`]).
+//!
 //! A network outage is modelled where it happens: the module reports its MQTT link lost
 //! (`+QMTSTAT`, so the broker sees no DISCONNECT and publishes the will), and until the network
 //! is back every new connection attempt fails as an unreachable host ([`NetGate`]).
@@ -9,6 +12,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use lockdrv::master::serial::{SerialPortIo, StdDelay};
 use modem::blocking::Modem;
 use modem::mqtt::quectel::{QuectelConfig, QuectelMqtt};
 use modem::sim::{BrokerError, BrokerMessage, ConnectRequest, Sim, SimBroker, SimClock};
@@ -134,4 +138,72 @@ impl Network for CellLink {
         }
         self.up.set(up);
     }
+}
+
+/// Wall-clock milliseconds for the modem driver on a real port.
+#[derive(Debug, Clone, Copy)]
+pub struct WallClock(std::time::Instant);
+
+impl modem::blocking::Clock for WallClock {
+    fn now_ms(&mut self) -> u64 {
+        self.0.elapsed().as_millis() as u64
+    }
+}
+
+/// The Quectel client on a real module's serial port.
+pub type SerialClient = QuectelMqtt<SerialPortIo, StdDelay, WallClock>;
+
+/// A real Quectel module on a serial port (`--modem-port`). Its network cannot be taken
+/// away by the demo: the outage scene then only narrates.
+pub struct SerialLink {
+    mqtt: SerialClient,
+}
+
+impl SerialLink {
+    /// Opens `path` at `baud` and brings the module up.
+    ///
+    /// # Errors
+    /// The port cannot be opened or the module does not answer.
+    pub fn open(path: &str, baud: u32) -> Result<Self, String> {
+        let port = SerialPortIo::open(path, baud).map_err(|e| format!("{path}: {e}"))?;
+        let mut modem = Modem::new(port, StdDelay, WallClock(std::time::Instant::now()));
+        modem.bring_up(10_000).map_err(|e| format!("{path}: modem bring-up: {e:?}"))?;
+        Ok(SerialLink { mqtt: QuectelMqtt::new(modem, QuectelConfig::default()) })
+    }
+}
+
+impl Uplink for SerialLink {
+    type Error = <SerialClient as Uplink>::Error;
+
+    fn connect(&mut self, session: &Session<'_>) -> Result<(), Self::Error> {
+        self.mqtt.connect(session)
+    }
+
+    fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> Result<(), Self::Error> {
+        self.mqtt.publish(topic, payload, qos, retain)
+    }
+
+    fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<(), Self::Error> {
+        self.mqtt.subscribe(filter, qos)
+    }
+
+    fn receive<'b>(&mut self, buf: &'b mut [u8]) -> Result<Option<Message<'b>>, Self::Error> {
+        self.mqtt.receive(buf)
+    }
+
+    fn link_state(&mut self) -> Result<LinkState, Self::Error> {
+        self.mqtt.link_state()
+    }
+
+    fn signal_dbm(&mut self) -> Result<Option<i16>, Self::Error> {
+        self.mqtt.signal_dbm()
+    }
+
+    fn disconnect(&mut self) -> Result<(), Self::Error> {
+        self.mqtt.disconnect()
+    }
+}
+
+impl Network for SerialLink {
+    fn set_network(&mut self, _up: bool) {}
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use embedded_hal::delay::DelayNs;
 use embedded_io::{Read, ReadReady, Write};
 use lockdrv::compartment::{
-    AttemptPolicy, Credential as StoredCredential, Credentials, Direction, Event, Intent, Parcel, ParcelId, Purpose,
-    Role, Size, State,
+    AttemptPolicy, Credential as StoredCredential, CredentialError, Credentials, Direction, Event, Intent, Parcel,
+    ParcelId, Purpose, Role, Size, State,
 };
 use lockdrv::master::Clock;
 use lockdrv::master::serial::{SerialPortIo, StdDelay};
@@ -18,7 +18,7 @@ use scanner::driver::blocking::RawScanner;
 use scanner::pickup::{Credential, PickupPolicy, extract};
 
 use crate::cabinet::{Cabinet, Wire};
-use crate::events::{Ev, Ms, Report};
+use crate::events::{Ev, Ms, Report, clock};
 use crate::publish::{Network, Publisher};
 use crate::ui::Output;
 
@@ -288,6 +288,10 @@ where
         let now = self.now();
         let grant = match self.creds.authorize(now, TERMINAL, parcel, Role::Customer, Purpose::Pickup, code) {
             Ok(g) => g,
+            Err(CredentialError::LockedOut { until }) => {
+                self.refuse(what.to_owned(), format!("locked out until {}", clock(until)));
+                return None;
+            }
             Err(e) => {
                 self.refuse(what.to_owned(), e.to_string());
                 return None;

@@ -126,6 +126,10 @@ pub fn describe(ev: &Ev) -> Option<String> {
         }
         Ev::Alarm { compartment, alarm } => format!("{} ALARM {alarm}", c(compartment)),
         Ev::AlarmCleared { compartment, alarm } => format!("{} alarm {alarm} cleared", c(compartment)),
+        Ev::Note { what, .. } if what.starts_with("ReadyForPickup") => return None,
+        Ev::Note { compartment, what } if what.starts_with("Opened") => {
+            format!("{} door seen open (sensor)", c(compartment))
+        }
         Ev::Note { compartment, what } => format!("{} {what}", c(compartment)),
         Ev::Refused { what, why } => format!("refused {what}: {why}"),
         Ev::BoardOffline { board } => format!("board {board} OFFLINE"),

@@ -17,7 +17,8 @@
 //! `--bus-port PATH --dialect native` drives real boards (or `board-sim` on a PTY) instead of
 //! the simulated bus; scenes that need to act on the hardware (jam, forced door, cut cable)
 //! are then skipped. `--scanner-port PATH` reads a real raw-mode scan engine (the demo asks
-//! for each label on stderr).
+//! for each label on stderr). `--modem-port PATH --mqtt HOST:PORT` publishes through a real
+//! Quectel module instead of the simulated one.
 
 mod cabinet;
 mod cell;
@@ -48,7 +49,7 @@ use modem::sim::{RecordingBroker, TcpBroker};
 use modem::uplink::Uplink;
 
 use crate::cabinet::{BOARDS, CHANNELS, Cabinet, Wire};
-use crate::cell::CellLink;
+use crate::cell::{CellLink, SerialLink};
 use crate::daemon::{Daemon, ScanInput};
 use crate::events::Ms;
 use crate::publish::{Network, Publisher};
@@ -86,6 +87,13 @@ struct Args {
     /// built-in MQTT client connects to it. Default: an in-process recording broker.
     #[arg(long, value_name = "HOST:PORT")]
     mqtt: Option<String>,
+    /// Use a real Quectel module on this serial port for the uplink (its MQTT client connects
+    /// to the broker of --mqtt, which is then required).
+    #[arg(long, value_name = "PATH")]
+    modem_port: Option<String>,
+    /// Baud rate of --modem-port.
+    #[arg(long, default_value_t = 115_200)]
+    modem_baud: u32,
     /// The uplink: `cellular` (modem's Quectel MQTT client over the simulated modem) or
     /// `memory` (an in-process sink implementing the same Uplink trait).
     #[arg(long, default_value = "cellular")]
@@ -162,6 +170,13 @@ fn run(args: &Args) -> Result<u64, String> {
         }
         None => ("broker.invalid".to_owned(), 1883),
     };
+    if let Some(path) = &args.modem_port {
+        if args.mqtt.is_none() {
+            return Err("--modem-port needs --mqtt HOST:PORT (the broker the module connects to)".into());
+        }
+        let link = SerialLink::open(path, args.modem_baud)?;
+        return run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE));
+    }
     match (args.uplink.as_str(), &args.mqtt) {
         ("cellular", None) => {
             let link = CellLink::new(RecordingBroker::new())?;
