@@ -124,16 +124,18 @@ pub fn describe(ev: &Ev) -> Option<String> {
         Ev::Fee { compartment, parcel, amount } => {
             format!("{} fee for parcel {parcel}: {}.{:02}", c(compartment), amount / 100, amount % 100)
         }
+        Ev::Alarm { alarm, .. } | Ev::AlarmCleared { alarm, .. } if alarm == "BoardOffline" => return None,
         Ev::Alarm { compartment, alarm } => format!("{} ALARM {alarm}", c(compartment)),
         Ev::AlarmCleared { compartment, alarm } => format!("{} alarm {alarm} cleared", c(compartment)),
-        Ev::Note { what, .. } if what.starts_with("ReadyForPickup") => return None,
+        // Said once per board ("board 3 OFFLINE") and by the alarm line, not once per compartment.
+        Ev::Note { what, .. } if what.starts_with("ReadyForPickup") || what.starts_with("Fault(") => return None,
         Ev::Note { compartment, what } if what.starts_with("Opened") => {
             format!("{} door seen open (sensor)", c(compartment))
         }
         Ev::Note { compartment, what } => format!("{} {what}", c(compartment)),
         Ev::Refused { what, why } => format!("refused {what}: {why}"),
-        Ev::BoardOffline { board } => format!("board {board} OFFLINE"),
-        Ev::BoardOnline { board } => format!("board {board} back online"),
+        Ev::BoardOffline { board } => format!("board {board} OFFLINE: its 16 compartments faulted, alarm raised"),
+        Ev::BoardOnline { board } => format!("board {board} back online: readings fed, alarms cleared"),
         Ev::PowerCut => "POWER CUT".into(),
         Ev::Restored { journal_entries } => {
             format!("power back: state restored from snapshot + {journal_entries} journal entries")
