@@ -367,6 +367,9 @@ where
             self.out.emit(now, ev);
         }
         self.out.set_checks(self.cab.checks);
+        if self.out.report.delivered == 0 {
+            eprintln!("locker-demo: warning: no message reached the broker (is it running and reachable?)");
+        }
         let stats = self.cab.master_stats();
         self.out.finish(now, &self.cab, stats.transactions, stats.timeouts)
     }
