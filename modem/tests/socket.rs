@@ -258,3 +258,98 @@ fn simulator_bytes_match_vectors_qi_008_and_qi_003() {
         assert_eq!(raw_answer(sim, command.as_bytes()), v["raw"].as_str().unwrap().as_bytes(), "{id}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// SIMCom CIP* with manual receive (reference §2.8)
+
+type Simcom = modem::socket::simcom::SimcomSocket<Sim, SimClock, SimClock>;
+
+fn simcom(split: Split) -> Simcom {
+    let clock = SimClock::new();
+    let mut sim = Sim::simcom(clock.clone());
+    sim.set_split(split);
+    let mut modem = Modem::new(sim, clock.clone(), clock);
+    modem.bring_up(10_000).unwrap();
+    let mut socket = modem::socket::simcom::SimcomSocket::new(modem, 0);
+    socket.attach().unwrap();
+    socket.modem_mut().uart_mut().clock().advance(1_000);
+    socket.poll().unwrap();
+    while socket.pop_urc().is_some() {}
+    socket
+}
+
+fn ssim(s: &mut Simcom) -> &mut Sim {
+    s.modem_mut().uart_mut()
+}
+
+fn simcom_read_all(s: &mut Simcom, chunk: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; chunk];
+    loop {
+        let n = s.receive(&mut buf).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn simcom_attach_selects_manual_receive_and_opens_the_network() {
+    let mut s = simcom(Split::Whole);
+    let sent = ssim(&mut s).commands().to_vec();
+    let at = |c: &[u8]| sent.iter().position(|x| x == c).unwrap_or_else(|| panic!("{c:?} not sent"));
+    assert!(at(b"AT+CIPRXGET=1") < at(b"AT+NETOPEN"));
+    assert!(ssim(&mut s).pdp_active());
+    let before = ssim(&mut s).commands().len();
+    s.attach().unwrap();
+    assert_eq!(&ssim(&mut s).commands()[before..], &[b"AT+CIPRXGET=1".to_vec(), b"AT+NETOPEN?".to_vec()]);
+}
+
+#[test]
+fn simcom_echo_round_trip_with_awkward_payload() {
+    let data: Vec<u8> = AWKWARD.iter().copied().chain((0..=255u8).cycle().take(2 * READ_MAX)).collect();
+    for split in SPLITS {
+        let mut s = simcom(split);
+        ssim(&mut s).set_socket_echo(true);
+        s.open("echo.example.com", 7).unwrap();
+        assert!(ssim(&mut s).commands().contains(&b"AT+CIPOPEN=0,\"TCP\",\"echo.example.com\",7".to_vec()));
+        s.send(&data[..300]).unwrap();
+        s.send(&data[300..]).unwrap();
+        assert_eq!(ssim(&mut s).socket_peer_received(0).unwrap(), &data[..], "{split:?}");
+        s.poll().unwrap();
+        assert!(s.readable(), "{split:?}: +CIPRXGET: 1,0");
+        assert_eq!(simcom_read_all(&mut s, 100), data, "{split:?}");
+        assert!(!s.readable());
+        s.close().unwrap();
+        assert_eq!(s.state(), SocketState::Closed);
+        assert_eq!(ssim(&mut s).socket_remote(0), None);
+    }
+}
+
+#[test]
+fn simcom_refused_open_and_broken_link() {
+    let mut s = simcom(Split::EveryByte);
+    ssim(&mut s).refuse_next_socket(11);
+    assert!(matches!(s.open("nowhere.invalid", 80), Err(Error::Open(11))));
+    s.open("10.0.0.1", 80).unwrap();
+    ssim(&mut s).fail_socket_sends(1);
+    // `<cnfSendLength>` −1: the link is broken (§2.8).
+    assert!(matches!(s.send(b"x"), Err(Error::NotOpen)));
+    assert_eq!(s.state(), SocketState::PeerClosed);
+}
+
+#[test]
+fn simcom_peer_close_keeps_unread_data() {
+    for split in SPLITS {
+        let mut s = simcom(split);
+        s.open("10.0.0.1", 80).unwrap();
+        ssim(&mut s).socket_push(0, b"+IPCLOSE: 0,1\r\nOK\r\n");
+        ssim(&mut s).socket_peer_close(0);
+        s.poll().unwrap();
+        assert_eq!(s.state(), SocketState::PeerClosed, "{split:?}");
+        assert_eq!(simcom_read_all(&mut s, 64), b"+IPCLOSE: 0,1\r\nOK\r\n", "{split:?}");
+        s.close().unwrap();
+        assert!(ssim(&mut s).commands().contains(&b"AT+CIPCLOSE=0".to_vec()));
+    }
+}

@@ -282,7 +282,8 @@ impl Sim {
         let broker = core::mem::replace(&mut self.mqtt.broker, Box::new(RecordingBroker::new()));
         self.mqtt = mqtt::Mqtt { broker, registered: matches!(self.stat, 1 | 5), ..mqtt::Mqtt::default() };
         self.sms.pending = None;
-        self.sockets = socket::Sockets { echo: self.sockets.echo, ..socket::Sockets::default() };
+        self.sockets =
+            socket::Sockets { echo: self.sockets.echo, simcom: self.sockets.simcom, ..socket::Sockets::default() };
         self.banner();
     }
 
@@ -691,7 +692,10 @@ impl Sim {
                 let pdp = self.mqtt.pdp_active;
                 self.sockets.quectel(&upper, line, pdp).or_else(|| self.mqtt.quectel(&upper, line))
             }
-            Dialect::Simcom => self.mqtt.simcom(&upper, line),
+            Dialect::Simcom => {
+                let pdp = self.mqtt.pdp_active;
+                self.sockets.simcom(&upper, line, pdp).or_else(|| self.mqtt.simcom(&upper, line))
+            }
         };
         if let Some(answer) = handled.or_else(|| self.sms.handle(&upper, line, self.cmee)) {
             return answer;

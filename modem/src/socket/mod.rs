@@ -7,9 +7,12 @@
 //!   `AT+QIRD` until `+QIRD: 0` (the payload is counted, so it may hold anything, §1.9),
 //!   `AT+QICLOSE`, and the peer's `+QIURC: "closed"`.
 //!
-//! SIMCom `CIP*` sockets (§2.8) are not implemented yet.
+//! - [`simcom::SimcomSocket`]: SIMCom SIM7600/A76xx `CIP*` with manual receive (§2.8):
+//!   `AT+CIPRXGET=1`, `AT+NETOPEN`, `AT+CIPOPEN`, `AT+CIPSEND` with `+CIPSEND: <l>,<r>,<c>`,
+//!   `+CIPRXGET: 1,<l>` then `AT+CIPRXGET=2,<l>,<n>`, `AT+CIPCLOSE`, `+IPCLOSE`.
 
 pub mod quectel;
+pub mod simcom;
 
 use crate::blocking;
 
