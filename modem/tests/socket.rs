@@ -353,3 +353,24 @@ fn simcom_peer_close_keeps_unread_data() {
         assert!(ssim(&mut s).commands().contains(&b"AT+CIPCLOSE=0".to_vec()));
     }
 }
+
+#[test]
+fn simcom_urcs_at_awkward_moments() {
+    for split in SPLITS {
+        for moment in [Moment::BeforeEcho, Moment::BetweenLines, Moment::AfterFinal] {
+            let mut s = simcom(split);
+            s.open("10.0.0.1", 80).unwrap();
+            ssim(&mut s).socket_push(0, b"OK\r\n");
+            s.poll().unwrap();
+            // A same-prefix URC (§1.7) next to the read's own `+CIPRXGET: 2` reply.
+            ssim(&mut s).inject_urc(moment, b"+CIPRXGET: 1,0");
+            let mut buf = [0u8; 64];
+            let n = s.receive(&mut buf).unwrap();
+            assert_eq!(&buf[..n], b"OK\r\n", "{split:?} {moment:?}");
+            ssim(&mut s).inject_urc(moment, b"+IPCLOSE: 0,1");
+            s.send(b"x").unwrap();
+            s.poll().unwrap();
+            assert_eq!(s.state(), SocketState::PeerClosed, "{split:?} {moment:?}");
+        }
+    }
+}
