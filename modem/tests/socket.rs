@@ -7,7 +7,7 @@
 use embedded_io::{Read, Write};
 use modem::blocking::Modem;
 use modem::sim::{Moment, Sim, SimClock, SimError, Split};
-use modem::socket::quectel::{QuectelSocket, READ_MAX};
+use modem::socket::quectel::{QuectelSocket, READ_MAX, SEND_MAX};
 use modem::socket::{Error, SocketState};
 use serde_json::Value;
 
@@ -144,6 +144,28 @@ fn send_fail_is_typed_and_the_socket_stays_open() {
         assert_eq!(s.state(), SocketState::Open);
         s.send(b"kept").unwrap();
         assert_eq!(sim(&mut s).socket_peer_received(0).unwrap(), b"kept");
+    }
+}
+
+#[test]
+fn long_data_goes_in_pieces_of_send_max() {
+    let data: Vec<u8> = (0..2 * SEND_MAX + 100).map(|i| (i % 251) as u8).collect();
+    for split in [Split::Whole, Split::Seeded(3)] {
+        let mut s = socket(split);
+        let mut c = simcom(split);
+        s.open("10.0.0.1", 80).unwrap();
+        c.open("10.0.0.1", 80).unwrap();
+        let before = (sim(&mut s).commands().len(), ssim(&mut c).commands().len());
+        s.send(&data).unwrap();
+        c.send(&data).unwrap();
+        s.send(b"").unwrap();
+        c.send(b"").unwrap();
+        assert_eq!(sim(&mut s).socket_peer_received(0).unwrap(), &data[..]);
+        assert_eq!(ssim(&mut c).socket_peer_received(0).unwrap(), &data[..]);
+        let q: Vec<Vec<u8>> = sim(&mut s).commands()[before.0..].to_vec();
+        assert_eq!(q, vec![b"AT+QISEND=0,1460".to_vec(), b"AT+QISEND=0,1460".to_vec(), b"AT+QISEND=0,100".to_vec()]);
+        let k: Vec<Vec<u8>> = ssim(&mut c).commands()[before.1..].to_vec();
+        assert_eq!(k, vec![b"AT+CIPSEND=0,1460".to_vec(), b"AT+CIPSEND=0,1460".to_vec(), b"AT+CIPSEND=0,100".to_vec()]);
     }
 }
 

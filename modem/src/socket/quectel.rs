@@ -36,6 +36,10 @@ pub const OTHER_URCS: usize = 8;
 /// ([`LINE`] bytes; Quectel reads at most 1500, reference §1.9).
 pub const READ_MAX: usize = LINE;
 
+/// The most bytes one `AT+QISEND`/`AT+CIPSEND` carries (reference §6.2: 1460); longer data is
+/// sent in pieces.
+pub const SEND_MAX: usize = 1460;
+
 /// Counters kept by a socket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SocketStats {
@@ -214,8 +218,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
         Ok(())
     }
 
-    /// Sends `data` (1 byte or more) with `AT+QISEND=<id>,<len>`: the bytes follow the `>`
-    /// prompt unchanged, then the module answers `SEND OK` (reference §1.8, §2.7).
+    /// Sends `data` in pieces of at most [`SEND_MAX`] bytes (reference §6.2) with
+    /// `AT+QISEND=<id>,<len>`: the bytes follow the `>` prompt unchanged, then the module
+    /// answers `SEND OK` (reference §1.8, §2.7).
+    ///
+    /// Sending nothing sends no command. When a piece fails, the pieces before it were sent.
     ///
     /// # Errors
     ///
@@ -223,9 +230,16 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
     /// [`Error::Modem`] for `ERROR` (not connected) or a timeout.
     pub fn send(&mut self, data: &[u8]) -> Result<(), Error<U::Error>> {
         self.absorb();
-        if self.state != SocketState::Open || data.is_empty() {
+        if self.state != SocketState::Open {
             return Err(Error::NotOpen);
         }
+        for piece in data.chunks(SEND_MAX) {
+            self.send_piece(piece)?;
+        }
+        Ok(())
+    }
+
+    fn send_piece(&mut self, data: &[u8]) -> Result<(), Error<U::Error>> {
         let mut line = Line::new("AT+QISEND=");
         line.num(i64::from(self.connect_id)).raw(b",").num(i64::try_from(data.len()).unwrap_or(i64::MAX));
         let text = copy(line.finish("len"))?;

@@ -22,7 +22,7 @@ use embedded_hal::delay::DelayNs;
 use embedded_io::{Read, ReadReady, Write};
 use heapless::Deque;
 
-pub use super::quectel::{OTHER_URCS, READ_MAX, SocketStats};
+pub use super::quectel::{OTHER_URCS, READ_MAX, SEND_MAX, SocketStats};
 
 /// A TCP client socket over a SIMCom module. `U` is the UART, `D` the delay, `C` the clock.
 #[derive(Debug)]
@@ -177,8 +177,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> SimcomSocket<U, D, C> {
         Ok(())
     }
 
-    /// Sends `data` (1 byte or more) with `AT+CIPSEND=<link>,<len>` through the `>` prompt;
-    /// the module confirms with `+CIPSEND: <link>,<req>,<cnf>` (reference §1.8, §2.8).
+    /// Sends `data` in pieces of at most [`SEND_MAX`] bytes (reference §6.2) with
+    /// `AT+CIPSEND=<link>,<len>` through the `>` prompt; the module confirms each with
+    /// `+CIPSEND: <link>,<req>,<cnf>` (reference §1.8, §2.8).
+    ///
+    /// Sending nothing sends no command. When a piece fails, the pieces before it were sent.
     ///
     /// # Errors
     ///
@@ -187,9 +190,16 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> SimcomSocket<U, D, C> {
     /// confirmed than requested, [`Error::Modem`] when the command fails.
     pub fn send(&mut self, data: &[u8]) -> Result<(), Error<U::Error>> {
         self.absorb();
-        if self.state != SocketState::Open || data.is_empty() {
+        if self.state != SocketState::Open {
             return Err(Error::NotOpen);
         }
+        for piece in data.chunks(SEND_MAX) {
+            self.send_piece(piece)?;
+        }
+        Ok(())
+    }
+
+    fn send_piece(&mut self, data: &[u8]) -> Result<(), Error<U::Error>> {
         let mut line = Line::new("AT+CIPSEND=");
         line.num(i64::from(self.link)).raw(b",").num(i64::try_from(data.len()).unwrap_or(i64::MAX));
         let text = copy(line.finish("len"))?;
