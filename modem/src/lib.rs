@@ -19,6 +19,7 @@ pub mod router;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod sms;
+pub mod socket;
 pub mod uplink;
 
 pub use command::{Command, Form};

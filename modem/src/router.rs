@@ -15,9 +15,10 @@
 //! 4. **Information response**: a line with the command's prefix, subject to the same-prefix
 //!    rules: for a `AT+CxREG?` only the first line with at least two fields is the reply (a
 //!    one-field `+CGREG: 2` is a URC); `+QMTRECV: <idx>,<id>` (two fields) is always the buffer
-//!    URC; `+CPIN` is a reply only to `AT+CPIN?`; `+CSQ` only once per command. A line with no
-//!    `+` prefix that is not a known bare URC (`RDY`, `PB DONE`, ...) is an information line
-//!    (`Quectel` for `AT+CGMI`, the IMEI for `AT+CGSN`, the continuation of a long `+COPS=?` list).
+//!    URC, and so is `+CIPRXGET: 1,<link>`; `+CPIN` is a reply only to `AT+CPIN?`; `+CSQ` only
+//!    once per command. A line with no `+` prefix that is not a known bare URC (`RDY`,
+//!    `PB DONE`, ...) is an information line (`Quectel` for `AT+CGMI`, the IMEI for `AT+CGSN`,
+//!    the continuation of a long `+COPS=?` list).
 //! 5. Anything else is a **URC**: it is copied into a bounded queue. When the queue is full (or
 //!    the URC is longer than the buffer) the URC is counted as lost, never blocking the input
 //!    and never clearing anything else; the driver sees [`Router::take_lost`] > 0 and re-polls
@@ -404,6 +405,14 @@ impl<const N: usize, const Q: usize> Core<N, Q> {
         }
         if eq_ignore_case(name, b"+QMTRECV") {
             return field_count(line) != 2;
+        }
+        if eq_ignore_case(name, b"+CIPRXGET") {
+            // §2.8: `+CIPRXGET: 1,<link>` is the data URC; the replies are `2,...` and `4,...`.
+            let mode = crate::params::after_prefix(line, b"+CIPRXGET")
+                .and_then(|start| crate::params::Fields::new(line, start).next())
+                .and_then(|f| f.ok())
+                .and_then(|f| f.dec("mode").ok());
+            return !(mode == Some(1) && field_count(line) == 2);
         }
         if eq_ignore_case(name, b"+CPIN") {
             return self.form == Form::Read;

@@ -50,6 +50,19 @@ fn late_async_result_after_cancel_is_a_urc() {
 }
 
 #[test]
+fn ciprxget_data_urc_is_not_the_read_reply() {
+    // reference §1.7, §2.8: `+CIPRXGET: 1,<link>` is the URC even while `AT+CIPRXGET=2` waits
+    // for its own `+CIPRXGET: 2,<link>,<read>,<rest>`.
+    let mut router = TestRouter::new();
+    router.begin(&Command::new(b"AT+CIPRXGET=2,0,64")).unwrap();
+    let mut items = Vec::new();
+    router.feed(b"\r\n+CIPRXGET: 1,0\r\n\r\n+CIPRXGET: 2,0,2,0\r\nOK\r\n\r\nOK\r\n", |r| items.push(own(r)));
+    assert_eq!(items[0], Item::Urc(b"+CIPRXGET: 1,0".to_vec()));
+    assert_eq!(items[1], Item::Info(b"+CIPRXGET: 2,0,2,0".to_vec()));
+    assert!(matches!(items.last(), Some(Item::Final { name: "ok", complete: true, .. })));
+}
+
+#[test]
 fn busy_while_pending() {
     let mut router = TestRouter::new();
     router.begin(&Command::new(b"AT")).unwrap();

@@ -16,6 +16,7 @@ pub(crate) enum DataInput {
 pub(crate) enum Sink {
     Mqtt,
     Sms,
+    Socket,
 }
 
 /// A command's answer.

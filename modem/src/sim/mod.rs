@@ -23,6 +23,7 @@ pub mod broker;
 mod mqtt;
 mod simcom;
 mod sms;
+mod socket;
 pub mod tcp;
 pub mod wire;
 
@@ -184,6 +185,7 @@ pub struct Sim {
     deferred: Vec<(Moment, Vec<u8>)>,
     mqtt: mqtt::Mqtt,
     sms: sms::Sms,
+    sockets: socket::Sockets,
     power: power::Shared,
     boots: u32,
 }
@@ -223,6 +225,7 @@ impl Sim {
             deferred: Vec::new(),
             mqtt: mqtt::Mqtt::default(),
             sms: sms::Sms::default(),
+            sockets: socket::Sockets::default(),
             power: Rc::new(RefCell::new(power::PowerModel::new())),
             boots: 1,
         };
@@ -279,6 +282,8 @@ impl Sim {
         let broker = core::mem::replace(&mut self.mqtt.broker, Box::new(RecordingBroker::new()));
         self.mqtt = mqtt::Mqtt { broker, registered: matches!(self.stat, 1 | 5), ..mqtt::Mqtt::default() };
         self.sms.pending = None;
+        self.sockets =
+            socket::Sockets { echo: self.sockets.echo, simcom: self.sockets.simcom, ..socket::Sockets::default() };
         self.banner();
     }
 
@@ -287,6 +292,9 @@ impl Sim {
     /// (`+QMTSTAT` / `+CMQTTCONNLOST`).
     pub fn pdp_lost(&mut self) {
         self.mqtt.pdp_active = false;
+        for conn in self.sockets.conns.values_mut() {
+            conn.connected = false;
+        }
         let now = self.clock.now_ms();
         let line: &[u8] = match self.dialect {
             Dialect::Quectel => b"+QIURC: \"pdpdeact\",1",
@@ -375,6 +383,53 @@ impl Sim {
         self.sms.fail_next = Some(code);
     }
 
+    /// Whether the socket peers echo what they receive back to the module (default: silent).
+    pub fn set_socket_echo(&mut self, echo: bool) {
+        self.sockets.echo = echo;
+    }
+
+    /// Everything the peer of Quectel connection `id` received (`AT+QISEND` data), or `None`
+    /// when the id is not open.
+    pub fn socket_peer_received(&self, id: u8) -> Option<&[u8]> {
+        self.sockets.conns.get(&id).map(|c| c.peer_received.as_slice())
+    }
+
+    /// The host and port connection `id` was opened to.
+    pub fn socket_remote(&self, id: u8) -> Option<(&str, u16)> {
+        self.sockets.conns.get(&id).map(|c| (c.host.as_str(), c.port))
+    }
+
+    /// The peer of connection `id` sends `data` now: it waits in the module, announced by
+    /// `+QIURC: "recv",<id>` unless an earlier announcement was not read empty yet (§1.9).
+    pub fn socket_push(&mut self, id: u8, data: &[u8]) {
+        let now = self.clock.now_ms();
+        for urc in self.sockets.peer_sends(id, data) {
+            self.emit_line(now, &urc);
+        }
+    }
+
+    /// The peer of connection `id` closes it now: `+QIURC: "closed",<id>` (§2.7).
+    pub fn socket_peer_close(&mut self, id: u8) {
+        let now = self.clock.now_ms();
+        for urc in self.sockets.peer_close(id) {
+            self.emit_line(now, &urc);
+        }
+    }
+
+    /// The next `n` socket sends answer `SEND FAIL` (§2.7: the peer's buffer is full).
+    pub fn fail_socket_sends(&mut self, n: u8) {
+        self.sockets.fail_sends = n;
+    }
+
+    /// The next `AT+QIOPEN` reports `+QIOPEN: <id>,<err>` (§2.7: 565 DNS, 566 connect failed).
+    pub fn refuse_next_socket(&mut self, err: u16) {
+        self.sockets.refuse_next = Some(err);
+    }
+
+    /// Bytes the module holds for connection `id` that the host has not read.
+    pub fn socket_unread(&self, id: u8) -> usize {
+        self.sockets.conns.get(&id).map_or(0, |c| c.unread.len())
+    }
     /// The clock this simulator runs on.
     pub fn clock(&self) -> &SimClock {
         &self.clock
@@ -633,8 +688,14 @@ impl Sim {
     fn dispatch(&mut self, line: &[u8]) -> Answer {
         let upper = line.to_ascii_uppercase();
         let handled = match self.dialect {
-            Dialect::Quectel => self.mqtt.quectel(&upper, line),
-            Dialect::Simcom => self.mqtt.simcom(&upper, line),
+            Dialect::Quectel => {
+                let pdp = self.mqtt.pdp_active;
+                self.sockets.quectel(&upper, line, pdp).or_else(|| self.mqtt.quectel(&upper, line))
+            }
+            Dialect::Simcom => {
+                let pdp = self.mqtt.pdp_active;
+                self.sockets.simcom(&upper, line, pdp).or_else(|| self.mqtt.simcom(&upper, line))
+            }
         };
         if let Some(answer) = handled.or_else(|| self.sms.handle(&upper, line, self.cmee)) {
             return answer;
@@ -711,18 +772,28 @@ impl Sim {
     /// The data after a prompt is complete (or aborted with ESC: `data` is `None`).
     fn data_done(&mut self, sink: Sink, data: Option<Vec<u8>>) {
         self.mode = Input::Line;
+        let mut echoed = Vec::new();
         let answer = match (sink, data) {
             (_, None) => {
                 self.mqtt.pending = None;
                 self.sms.pending = None;
+                self.sockets.sending = None;
                 Answer::ok()
             }
             (Sink::Mqtt, Some(data)) => self.mqtt.data(data),
             (Sink::Sms, Some(data)) => self.sms.data(data, self.cmee),
+            (Sink::Socket, Some(data)) => {
+                let (answer, urcs) = self.sockets.data(data);
+                echoed = urcs;
+                answer
+            }
         };
         let at = self.clock.now_ms().saturating_add(self.latency_ms);
         let injected = core::mem::take(&mut self.deferred);
         self.emit_answer(at, answer, &injected);
+        for urc in echoed {
+            self.emit_line(at, &urc);
+        }
     }
 
     fn next_chunk_len(&mut self, max: usize) -> usize {
