@@ -145,7 +145,7 @@ impl<const CH: usize> PulseScheduler<CH> {
             return Ok(PulseOutcome::Started { applied_ms });
         }
         *slot = Slot::Queued { ms: applied_ms };
-        let tail = (self.head + self.queued) % CH.max(1);
+        let tail = wrap::<CH>(self.head + self.queued);
         if let Some(entry) = self.queue.get_mut(tail) {
             // index < channels <= 128 fits u8.
             *entry = index as u8;
@@ -176,7 +176,7 @@ impl<const CH: usize> PulseScheduler<CH> {
         let budget = usize::from(self.config.max_simultaneous.max(1));
         while self.queued > 0 && self.on_count() < budget {
             let index = usize::from(self.queue.get(self.head).copied().unwrap_or(0));
-            self.head = (self.head + 1) % CH.max(1);
+            self.head = wrap::<CH>(self.head + 1);
             self.queued -= 1;
             if let Some(slot) = self.slots.get_mut(index)
                 && let Slot::Queued { ms } = *slot
@@ -250,6 +250,13 @@ impl<const CH: usize> PulseScheduler<CH> {
     fn collect(&self, keep: impl Fn(&Slot) -> bool) -> LockSet {
         self.slots.iter().enumerate().filter(|(_, slot)| keep(slot)).filter_map(|(i, _)| Lock::from_index(i)).collect()
     }
+}
+
+/// `index % CH` for `index < 2 * CH` (the queue's head plus at most `CH` entries), without a
+/// division: Cortex-M0 has no divide instruction, and `% CH` calls a library routine.
+const fn wrap<const CH: usize>(index: usize) -> usize {
+    let n = if CH == 0 { 1 } else { CH };
+    if index >= n { index - n } else { index }
 }
 
 #[cfg(test)]
