@@ -284,4 +284,23 @@ mod tests {
         assert!(p.outputs().is_empty());
         assert_eq!(p.poll(500), None);
     }
+
+    /// The queue is a ring of `CH` entries: rounds of requests that wrap around it still start
+    /// in request order, one at a time under a budget of one.
+    #[test]
+    fn the_queue_wraps_in_request_order() {
+        let mut p = PulseScheduler::<4>::new(PulseConfig { max_on_ms: 500, max_simultaneous: 1 }, 4);
+        let mut now = 0;
+        for round in [[1u8, 3, 2, 4], [4, 2, 1, 3], [2, 4, 3, 1]] {
+            for n in round {
+                p.request(lock(n), 10, now).unwrap();
+            }
+            for n in round {
+                assert_eq!(p.outputs(), [lock(n)].into_iter().collect(), "round {round:?} at {now}");
+                now += 10;
+                p.poll(now);
+            }
+            assert!(p.outputs().is_empty());
+        }
+    }
 }
