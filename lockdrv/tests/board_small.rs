@@ -185,3 +185,45 @@ fn native_on_request_without_the_frame_still_caches_by_the_re_encoded_frame() {
     assert_eq!(first[..n1], second[..n2]);
     assert_eq!(hw.pulse_count(), 1, "the retry was answered from the cache");
 }
+
+/// The UART sends replies in pieces while more requests arrive: the bytes leave in order, and a
+/// reply that fits the 96-byte transmit buffer only once the sent bytes' room is reclaimed is
+/// still queued whole (the buffer is compacted rather than shifted on every `consume_tx`).
+#[test]
+fn replies_queue_behind_a_partly_sent_reply() {
+    let mut core = small_board();
+    let status = |seq| NativeRequest::GetStatus { board: 1, seq };
+    let (reply, _) = exchange(&mut core, &status(1), 10);
+    let len = reply.len();
+    // Precondition of the case: three replies do not fit side by side, but two and a half do.
+    assert!(3 * len > 96 && 2 * len + len / 2 <= 96, "reply of {len} bytes");
+
+    core.consume_tx(usize::MAX);
+    let mut frame = [0u8; 64];
+    let mut send = |core: &mut Small, seq, now| {
+        let n = Native::default().encode_request(&status(seq), &mut frame).unwrap();
+        core.receive(&frame[..n], now);
+    };
+    send(&mut core, 3, 20);
+    send(&mut core, 4, 20);
+    assert_eq!(core.transmit().len(), 2 * len);
+    let mut wire = Vec::new();
+    // The UART takes the first reply and half of the second.
+    let sent = len + len / 2;
+    wire.extend_from_slice(&core.transmit()[..sent]);
+    core.consume_tx(sent);
+    send(&mut core, 5, 20);
+    assert_eq!(core.stats().tx_overflows, 0);
+    assert_eq!(core.transmit().len(), 2 * len - sent + len);
+    // The rest leaves a few bytes at a time.
+    while !core.transmit().is_empty() {
+        let take = core.transmit().len().min(7);
+        wire.extend_from_slice(&core.transmit()[..take]);
+        core.consume_tx(take);
+    }
+    assert_eq!(wire.len(), 3 * len);
+    for (bytes, seq) in wire.chunks(len).zip([3, 4, 5]) {
+        let reply = Native::default().decode_reply(bytes, Some(&status(seq))).unwrap().message;
+        assert!(matches!(reply, NativeReply::Status { seq: s, .. } if s == seq), "{reply:?}");
+    }
+}

@@ -93,39 +93,79 @@ impl<'a> arbitrary::Arbitrary<'a> for Lock {
 
 /// A set of locks `1..=128`, stored as a bitmap (bit 0 = lock 1).
 ///
+/// The bitmap is kept in four 32-bit words (word 0 = locks 1..=32) rather than a `u128`: a
+/// Cortex-M0 has no 64-bit operations, and 128-bit shifts and masks cost a board firmware
+/// several KiB of flash (examples/firmware/README.md), while a word holds a 24-channel board.
+///
 /// Serialized as a list of lock numbers, e.g. `[1, 3]`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct LockSet(u128);
+pub struct LockSet([u32; 4]);
 
 impl LockSet {
     /// The empty set.
-    pub const EMPTY: LockSet = LockSet(0);
+    pub const EMPTY: LockSet = LockSet([0; 4]);
 
     /// The set whose bit `i` stands for lock `i + 1`.
     pub const fn from_bits(bits: u128) -> Self {
-        LockSet(bits)
+        LockSet([bits as u32, (bits >> 32) as u32, (bits >> 64) as u32, (bits >> 96) as u32])
     }
 
     /// The bitmap (bit 0 = lock 1).
     pub const fn bits(self) -> u128 {
-        self.0
+        let [a, b, c, d] = self.0;
+        (a as u128) | (b as u128) << 32 | (c as u128) << 64 | (d as u128) << 96
     }
 
     /// Locks `1..=count` (count is clamped to [`MAX_CHANNELS`]).
     pub const fn first(count: u8) -> Self {
-        if count >= MAX_CHANNELS { LockSet(u128::MAX) } else { LockSet((1u128 << count) - 1) }
+        /// The bits of locks `1..=count` in the word of locks `base + 1 ..= base + 32`.
+        const fn word(count: u8, base: u32) -> u32 {
+            let count = count as u32;
+            if count >= base + 32 {
+                u32::MAX
+            } else if count <= base {
+                0
+            } else {
+                (1u32 << (count - base)) - 1
+            }
+        }
+        LockSet([word(count, 0), word(count, 32), word(count, 64), word(count, 96)])
+    }
+
+    /// Word `w` of the bitmap (word 0 = locks 1..=32), 0 past the last.
+    const fn word(self, w: usize) -> u32 {
+        let [a, b, c, d] = self.0;
+        match w {
+            0 => a,
+            1 => b,
+            2 => c,
+            3 => d,
+            _ => 0,
+        }
+    }
+
+    /// The word holding `lock` and the lock's bit in it.
+    const fn slot(lock: Lock) -> (usize, u32) {
+        let index = lock.index();
+        (index / 32, 1u32 << (index % 32))
     }
 
     /// Adds a lock.
     pub fn insert(&mut self, lock: Lock) {
-        self.0 |= 1u128 << lock.index();
+        let (word, bit) = Self::slot(lock);
+        if let Some(word) = self.0.get_mut(word) {
+            *word |= bit;
+        }
     }
 
     /// Removes a lock.
     pub fn remove(&mut self, lock: Lock) {
-        self.0 &= !(1u128 << lock.index());
+        let (word, bit) = Self::slot(lock);
+        if let Some(word) = self.0.get_mut(word) {
+            *word &= !bit;
+        }
     }
 
     /// Adds or removes a lock.
@@ -135,52 +175,74 @@ impl LockSet {
 
     /// Whether the set holds `lock`.
     pub const fn contains(self, lock: Lock) -> bool {
-        self.0 & (1u128 << lock.index()) != 0
+        let (word, bit) = Self::slot(lock);
+        self.word(word) & bit != 0
     }
 
     /// Number of locks in the set.
     pub const fn len(self) -> u32 {
-        self.0.count_ones()
+        let [a, b, c, d] = self.0;
+        a.count_ones() + b.count_ones() + c.count_ones() + d.count_ones()
     }
 
     /// Whether the set is empty.
     pub const fn is_empty(self) -> bool {
-        self.0 == 0
+        let [a, b, c, d] = self.0;
+        a | b | c | d == 0
     }
 
     /// The highest lock in the set.
     pub fn last(self) -> Option<Lock> {
-        if self.0 == 0 {
-            return None;
+        let mut word = 4;
+        while word > 0 {
+            word -= 1;
+            let bits = self.word(word);
+            if bits != 0 {
+                return Lock::from_index(32 * word + 31 - bits.leading_zeros() as usize);
+            }
         }
-        Lock::from_index(127 - self.0.leading_zeros() as usize)
+        None
     }
 
     /// Locks in ascending order.
     pub fn iter(self) -> impl Iterator<Item = Lock> {
-        let bits = self.0;
-        (0..MAX_CHANNELS as usize).filter(move |i| bits & (1u128 << i) != 0).filter_map(Lock::from_index)
+        (0..MAX_CHANNELS as usize).filter_map(Lock::from_index).filter(move |&lock| self.contains(lock))
     }
 
     /// Set union.
     pub const fn union(self, other: LockSet) -> LockSet {
-        LockSet(self.0 | other.0)
+        let ([a, b, c, d], [e, f, g, h]) = (self.0, other.0);
+        LockSet([a | e, b | f, c | g, d | h])
     }
 
     /// Set intersection.
     pub const fn intersection(self, other: LockSet) -> LockSet {
-        LockSet(self.0 & other.0)
+        let ([a, b, c, d], [e, f, g, h]) = (self.0, other.0);
+        LockSet([a & e, b & f, c & g, d & h])
+    }
+
+    /// The locks of `self` that are not in `other`.
+    pub const fn difference(self, other: LockSet) -> LockSet {
+        let ([a, b, c, d], [e, f, g, h]) = (self.0, other.0);
+        LockSet([a & !e, b & !f, c & !g, d & !h])
+    }
+
+    /// The locks in exactly one of `self` and `other`.
+    pub const fn symmetric_difference(self, other: LockSet) -> LockSet {
+        let ([a, b, c, d], [e, f, g, h]) = (self.0, other.0);
+        LockSet([a ^ e, b ^ f, c ^ g, d ^ h])
     }
 
     /// Byte `i` of the bitmap (locks `8i+1 ..= 8i+8`, bit 0 = lowest lock).
     pub const fn byte(self, i: usize) -> u8 {
-        if i >= 16 { 0 } else { (self.0 >> (8 * i)) as u8 }
+        if i >= 16 { 0 } else { (self.word(i / 4) >> (8 * (i % 4))) as u8 }
     }
 
     /// Replaces byte `i` of the bitmap (see [`LockSet::byte`]); `i >= 16` is ignored.
     pub fn set_byte(&mut self, i: usize, value: u8) {
-        if i < 16 {
-            self.0 = (self.0 & !(0xFFu128 << (8 * i))) | ((value as u128) << (8 * i));
+        let shift = 8 * (i % 4);
+        if let Some(word) = self.0.get_mut(i / 4) {
+            *word = (*word & !(0xFFu32 << shift)) | (u32::from(value) << shift);
         }
     }
 }
@@ -498,6 +560,49 @@ mod tests {
         assert_eq!(set.byte(0), 5);
         assert_eq!(LockSet::first(128).len(), 128);
         assert_eq!(LockSet::first(3).bits(), 0b111);
+    }
+
+    /// The word-backed set against a `u128` bitmap, the representation it replaced: every
+    /// operation must give the same bits, across the 32-bit word boundaries.
+    mod against_u128 {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn lock(index: u8) -> Lock {
+            Lock::from_index(usize::from(index % MAX_CHANNELS)).unwrap()
+        }
+
+        proptest! {
+            #[test]
+            fn operations_match_a_u128_bitmap(a: u128, b: u128, index: u8, count: u8, i in 0usize..20, value: u8) {
+                let (x, y) = (LockSet::from_bits(a), LockSet::from_bits(b));
+                prop_assert_eq!(x.bits(), a);
+                prop_assert_eq!(x.union(y).bits(), a | b);
+                prop_assert_eq!(x.intersection(y).bits(), a & b);
+                prop_assert_eq!(x.difference(y).bits(), a & !b);
+                prop_assert_eq!(x.symmetric_difference(y).bits(), a ^ b);
+                prop_assert_eq!(x.len(), a.count_ones());
+                prop_assert_eq!(x.is_empty(), a == 0);
+                prop_assert_eq!(x.last().map(Lock::index), (a != 0).then(|| 127 - a.leading_zeros() as usize));
+                let expected = if count >= 128 { u128::MAX } else { (1u128 << count) - 1 };
+                prop_assert_eq!(LockSet::first(count).bits(), expected);
+                let lock = lock(index);
+                let bit = 1u128 << lock.index();
+                prop_assert_eq!(x.contains(lock), a & bit != 0);
+                let mut z = x;
+                z.insert(lock);
+                prop_assert_eq!(z.bits(), a | bit);
+                z.remove(lock);
+                prop_assert_eq!(z.bits(), a & !bit);
+                prop_assert!(x.iter().map(Lock::index).eq((0..128).filter(|k| a & (1u128 << k) != 0)));
+                let byte = if i < 16 { (a >> (8 * i)) as u8 } else { 0 };
+                prop_assert_eq!(x.byte(i), byte);
+                let mut w = x;
+                w.set_byte(i, value);
+                let replaced = if i < 16 { (a & !(0xFFu128 << (8 * i))) | (u128::from(value) << (8 * i)) } else { a };
+                prop_assert_eq!(w.bits(), replaced);
+            }
+        }
     }
 
     #[test]

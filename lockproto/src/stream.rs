@@ -123,8 +123,12 @@ pub struct StreamDecoder<D: Dialect, const N: usize = 256> {
     direction: Direction,
     pending: Option<D::Request>,
     buf: [u8; N],
+    /// Index in `buf` of the first buffered byte (consumed bytes are not moved at once: see
+    /// [`StreamDecoder::compact`]).
+    start: usize,
+    /// Bytes buffered, from `buf[start]` on.
     len: usize,
-    /// Stream offset of `buf[0]`.
+    /// Stream offset of `buf[start]`.
     head_offset: u64,
     /// The skipped run in progress, not yet reported.
     skipping: Option<Rejection>,
@@ -141,6 +145,7 @@ impl<D: Dialect, const N: usize> StreamDecoder<D, N> {
             direction,
             pending: None,
             buf: [0; N],
+            start: 0,
             len: 0,
             head_offset: 0,
             skipping: None,
@@ -171,7 +176,7 @@ impl<D: Dialect, const N: usize> StreamDecoder<D, N> {
 
     /// Bytes waiting for the rest of their frame.
     pub fn buffered(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        self.buf.get(self.start..self.start + self.len).unwrap_or_default()
     }
 
     /// Decodes `input` lazily: the returned iterator yields every event the bytes complete.
@@ -205,13 +210,14 @@ impl<D: Dialect, const N: usize> StreamDecoder<D, N> {
     /// request so that stale bytes are never taken for the next reply.
     pub fn clear(&mut self) {
         self.head_offset += self.len as u64;
+        self.start = 0;
         self.len = 0;
         self.skipping = None;
         self.held = None;
     }
 
     fn decode_head(&self) -> Result<Decoded<DialectMessage<D>>, FrameError> {
-        let head = self.buf.get(..self.len).unwrap_or_default();
+        let head = self.buffered();
         match self.direction {
             Direction::Request => {
                 self.dialect.decode_request(head).map(|d| Decoded { message: Message::Request(d.message), len: d.len })
@@ -227,9 +233,24 @@ impl<D: Dialect, const N: usize> StreamDecoder<D, N> {
     fn consume(&mut self, count: usize) {
         // A zero-length frame would stall the stream; always make progress.
         let count = count.max(1).min(self.len);
-        self.buf.copy_within(count..self.len, 0);
         self.len -= count;
+        self.start = if self.len == 0 { 0 } else { self.start + count };
         self.head_offset += count as u64;
+    }
+
+    /// Moves the buffered bytes to the front of the buffer.
+    ///
+    /// A byte loop rather than `copy_within`: on a Cortex-M0 `copy_within` links
+    /// `compiler_builtins`' memmove, about 1.3 KiB of flash (examples/firmware/README.md), to
+    /// move the few bytes of a partial frame.
+    fn compact(&mut self) {
+        let start = core::mem::take(&mut self.start);
+        for i in 0..self.len {
+            let byte = self.buf.get(start + i).copied().unwrap_or(0);
+            if let Some(slot) = self.buf.get_mut(i) {
+                *slot = byte;
+            }
+        }
     }
 
     /// Skips `count` head bytes as part of the current rejected run.
@@ -281,6 +302,9 @@ impl<D: Dialect, const N: usize> StreamDecoder<D, N> {
 
     /// Appends as much of `input` as fits; returns how many bytes were taken.
     fn fill(&mut self, input: &[u8]) -> usize {
+        if self.start > 0 {
+            self.compact();
+        }
         let room = N - self.len;
         let take = room.min(input.len());
         if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + take), input.get(..take)) {

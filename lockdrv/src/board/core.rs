@@ -58,6 +58,10 @@ struct Engine<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize
     protocol: P,
     hardware: Hardware<CH>,
     tx: [u8; TX],
+    /// Index in `tx` of the first byte not yet sent (sent bytes are not moved at once: see
+    /// [`Engine::compact_tx`]).
+    tx_start: usize,
+    /// End of the bytes waiting in `tx`.
     tx_len: usize,
     tx_ready_ms: u64,
     stats: CoreStats,
@@ -78,6 +82,7 @@ impl<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize> BoardCo
                 protocol,
                 hardware: Hardware::new(config),
                 tx: [0; TX],
+                tx_start: 0,
                 tx_len: 0,
                 tx_ready_ms: 0,
                 stats: CoreStats::default(),
@@ -158,7 +163,7 @@ impl<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize> BoardCo
 
     /// Reply bytes waiting to be sent.
     pub fn transmit(&self) -> &[u8] {
-        self.engine.tx.get(..self.engine.tx_len).unwrap_or_default()
+        self.engine.tx.get(self.engine.tx_start..self.engine.tx_len).unwrap_or_default()
     }
 
     /// The earliest time the bytes of [`BoardCore::transmit`] may go on the wire (a native
@@ -169,9 +174,12 @@ impl<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize> BoardCo
 
     /// Marks the first `sent` bytes of [`BoardCore::transmit`] as sent.
     pub fn consume_tx(&mut self, sent: usize) {
-        let sent = sent.min(self.engine.tx_len);
-        self.engine.tx.copy_within(sent..self.engine.tx_len, 0);
-        self.engine.tx_len -= sent;
+        let engine = &mut self.engine;
+        engine.tx_start = (engine.tx_start + sent).min(engine.tx_len);
+        if engine.tx_start == engine.tx_len {
+            engine.tx_start = 0;
+            engine.tx_len = 0;
+        }
     }
 
     /// The hardware state.
@@ -242,6 +250,9 @@ impl<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize> Engine<
             return;
         }
         self.tx_ready_ms = self.tx_ready_ms.max(now_ms.saturating_add(u64::from(delay)));
+        if self.tx_len + len > TX && self.tx_start > 0 {
+            self.compact_tx();
+        }
         let (Some(dst), Some(src)) = (self.tx.get_mut(self.tx_len..self.tx_len + len), reply.get(..len)) else {
             self.stats.tx_overflows += 1;
             return;
@@ -249,6 +260,22 @@ impl<P: Protocol<CH>, const CH: usize, const RX: usize, const TX: usize> Engine<
         dst.copy_from_slice(src);
         self.tx_len += len;
         self.stats.replies += 1;
+    }
+
+    /// Moves the bytes waiting in `tx` to its front.
+    ///
+    /// A byte loop rather than `copy_within`: on a Cortex-M0 `copy_within` links
+    /// `compiler_builtins`' memmove, about 1.3 KiB of flash (examples/firmware/README.md).
+    fn compact_tx(&mut self) {
+        let start = core::mem::take(&mut self.tx_start);
+        let waiting = self.tx_len - start;
+        for i in 0..waiting {
+            let byte = self.tx.get(start + i).copied().unwrap_or(0);
+            if let Some(slot) = self.tx.get_mut(i) {
+                *slot = byte;
+            }
+        }
+        self.tx_len = waiting;
     }
 
     /// Copies the received bytes from stream offset `offset` on (as many as are still kept and
@@ -276,7 +303,7 @@ where
             .field("dialect", &<P::Dialect as Dialect>::NAME)
             .field("protocol", &self.engine.protocol)
             .field("hardware", &self.engine.hardware)
-            .field("tx_len", &self.engine.tx_len)
+            .field("tx_len", &(self.engine.tx_len - self.engine.tx_start))
             .field("stats", &self.engine.stats)
             .finish()
     }

@@ -105,7 +105,7 @@ impl<const CH: usize> Debouncer<CH> {
 
     /// When a pending change becomes stable (sample again then), `None` when nothing is pending.
     pub fn next_deadline(&self) -> Option<u64> {
-        let pending = LockSet::from_bits(self.candidate.bits() ^ self.stable.bits());
+        let pending = self.candidate.symmetric_difference(self.stable);
         pending
             .iter()
             .filter_map(|lock| self.since.get(lock.index()))

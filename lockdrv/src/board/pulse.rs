@@ -145,7 +145,7 @@ impl<const CH: usize> PulseScheduler<CH> {
             return Ok(PulseOutcome::Started { applied_ms });
         }
         *slot = Slot::Queued { ms: applied_ms };
-        let tail = (self.head + self.queued) % CH.max(1);
+        let tail = wrap::<CH>(self.head + self.queued);
         if let Some(entry) = self.queue.get_mut(tail) {
             // index < channels <= 128 fits u8.
             *entry = index as u8;
@@ -176,7 +176,7 @@ impl<const CH: usize> PulseScheduler<CH> {
         let budget = usize::from(self.config.max_simultaneous.max(1));
         while self.queued > 0 && self.on_count() < budget {
             let index = usize::from(self.queue.get(self.head).copied().unwrap_or(0));
-            self.head = (self.head + 1) % CH.max(1);
+            self.head = wrap::<CH>(self.head + 1);
             self.queued -= 1;
             if let Some(slot) = self.slots.get_mut(index)
                 && let Slot::Queued { ms } = *slot
@@ -252,6 +252,13 @@ impl<const CH: usize> PulseScheduler<CH> {
     }
 }
 
+/// `index % CH` for `index < 2 * CH` (the queue's head plus at most `CH` entries), without a
+/// division: Cortex-M0 has no divide instruction, and `% CH` calls a library routine.
+const fn wrap<const CH: usize>(index: usize) -> usize {
+    let n = if CH == 0 { 1 } else { CH };
+    if index >= n { index - n } else { index }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +283,24 @@ mod tests {
         p.poll(500);
         assert!(p.outputs().is_empty());
         assert_eq!(p.poll(500), None);
+    }
+
+    /// The queue is a ring of `CH` entries: rounds of requests that wrap around it still start
+    /// in request order, one at a time under a budget of one.
+    #[test]
+    fn the_queue_wraps_in_request_order() {
+        let mut p = PulseScheduler::<4>::new(PulseConfig { max_on_ms: 500, max_simultaneous: 1 }, 4);
+        let mut now = 0;
+        for round in [[1u8, 3, 2, 4], [4, 2, 1, 3], [2, 4, 3, 1]] {
+            for n in round {
+                p.request(lock(n), 10, now).unwrap();
+            }
+            for n in round {
+                assert_eq!(p.outputs(), [lock(n)].into_iter().collect(), "round {round:?} at {now}");
+                now += 10;
+                p.poll(now);
+            }
+            assert!(p.outputs().is_empty());
+        }
     }
 }

@@ -75,12 +75,12 @@ impl<const N: usize> EventLog<N> {
     /// Records an event at board uptime `time_ms`; returns its number.
     pub fn push(&mut self, kind: EventKind, time_ms: u32) -> u16 {
         let number = self.next;
-        let slot_index = (self.start + self.len) % N;
+        let slot_index = wrap::<N>(self.start + self.len);
         if let Some(slot) = self.ring.get_mut(slot_index) {
             *slot = NativeEvent { kind, time_ms };
         }
         if self.len == N {
-            self.start = (self.start + 1) % N;
+            self.start = wrap::<N>(self.start + 1);
         } else {
             self.len += 1;
         }
@@ -154,7 +154,7 @@ impl<const N: usize> EventLog<N> {
 
     /// The event `offset` places after the oldest.
     fn at(&self, offset: usize) -> Option<NativeEvent> {
-        self.ring.get((self.start + offset) % N).copied()
+        self.ring.get(wrap::<N>(self.start + offset)).copied()
     }
 }
 
@@ -162,4 +162,9 @@ impl<const N: usize> Default for EventLog<N> {
     fn default() -> Self {
         EventLog::new()
     }
+}
+/// `index % N` for `index < 2 * N` (a ring position plus an offset within the ring), without a
+/// division: Cortex-M0 has no divide instruction, and `% N` calls a library routine.
+const fn wrap<const N: usize>(index: usize) -> usize {
+    if index >= N { index - N } else { index }
 }

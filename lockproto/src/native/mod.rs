@@ -172,7 +172,7 @@ impl Native {
             });
         }
         let all = LockSet::first(channels);
-        let absent = |bits: &ChannelBits| LockSet::from_bits(all.bits() & !bits.reported.bits());
+        let absent = |bits: &ChannelBits| all.difference(bits.reported);
         let active = |bits: &ChannelBits| bits.active.intersection(bits.reported);
         Ok(NativeReply::Status {
             board,
@@ -195,7 +195,7 @@ impl Native {
 fn neutral_status(channels: u8, pairs: [(LockSet, LockSet); 3]) -> BoardStatus {
     let all = LockSet::first(channels);
     let bits = |(active, absent): (LockSet, LockSet)| {
-        let reported = LockSet::from_bits(all.bits() & !absent.bits());
+        let reported = all.difference(absent);
         ChannelBits { reported, active: active.intersection(reported) }
     };
     let [locks, doors, presence] = pairs;
