@@ -14,6 +14,13 @@
 //! Time is virtual: the 14-hour day runs in about a second (a few on a terminal, paced so it
 //! can be watched).
 //!
+//! `--uplink cellular|simcom|esp-at|memory` picks the link by configuration only: the Quectel
+//! client over the simulated Quectel modem (default), the SIMCom client over the simulated
+//! SIMCom modem, the ESP-AT client over the simulated ESP32 (Wi-Fi), or an in-process sink; the
+//! daemon's code is the same. `--dump-published FILE` writes the messages the simulated
+//! module/broker recorded as delivered (JSON Lines: topic, payload, qos, retain; the broker's
+//! will publications are not in it), the same for every link on the same seed.
+//!
 //! `--bus-port PATH --dialect native` drives real boards (or `board-sim` on a PTY) instead of
 //! the simulated bus; scenes that need to act on the hardware (jam, forced door, cut cable)
 //! are then skipped. `--scanner-port PATH` reads a real raw-mode scan engine (the demo asks
@@ -27,6 +34,7 @@ mod day;
 mod events;
 mod publish;
 mod ui;
+mod wifi;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -54,6 +62,7 @@ use crate::daemon::{Daemon, ScanInput};
 use crate::events::Ms;
 use crate::publish::{Network, Publisher};
 use crate::ui::{Mode, Output};
+use crate::wifi::WifiLink;
 
 /// A whole locker's day: 48 compartments, couriers, recipients, faults, power and network cuts.
 #[derive(Parser, Debug)]
@@ -94,10 +103,17 @@ struct Args {
     /// Baud rate of --modem-port.
     #[arg(long, default_value_t = 115_200)]
     modem_baud: u32,
-    /// The uplink: `cellular` (modem's Quectel MQTT client over the simulated modem) or
-    /// `memory` (an in-process sink implementing the same Uplink trait).
+    /// The uplink: `cellular` (modem's Quectel MQTT client over the simulated Quectel modem),
+    /// `simcom` (the SIMCom client over the simulated SIMCom modem; its will cannot be
+    /// retained), `esp-at` (the ESP-AT client over a simulated ESP32 joined to a simulated
+    /// Wi-Fi AP; not with --mqtt) or `memory` (an in-process sink implementing the same Uplink
+    /// trait; not with --mqtt).
     #[arg(long, default_value = "cellular")]
     uplink: String,
+    /// Write the messages the simulated module/broker recorded as delivered to FILE, one JSON
+    /// object per line: {"topic","payload","qos","retain"} (the broker's wills are left out).
+    #[arg(long, value_name = "FILE")]
+    dump_published: Option<String>,
     /// Locker id in the MQTT topics.
     #[arg(long, default_value = "demo-1")]
     locker_id: String,
@@ -177,25 +193,64 @@ fn run(args: &Args) -> Result<u64, String> {
         let link = SerialLink::open(path, args.modem_baud)?;
         return run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE));
     }
+    let real_broker = || {
+        (host.as_str(), port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .map(TcpBroker::redirect)
+            .ok_or_else(|| format!("--mqtt {host}:{port}: cannot resolve"))
+    };
     match (args.uplink.as_str(), &args.mqtt) {
         ("cellular", None) => {
             let link = CellLink::new(RecordingBroker::new())?;
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
         }
         ("cellular", Some(_)) => {
-            let addr = (host.as_str(), port)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| format!("--mqtt {host}:{port}: cannot resolve"))?;
-            let link = CellLink::new(TcpBroker::redirect(addr))?;
+            let link = CellLink::new(real_broker()?)?;
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
+        }
+        // AT+CMQTTWILLMSG has no retain flag: the will goes unretained (see Publisher).
+        ("simcom", None) => {
+            let link = CellLink::simcom(RecordingBroker::new())?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE).with_will_retain(false))
+        }
+        ("simcom", Some(_)) => {
+            let link = CellLink::simcom(real_broker()?)?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE).with_will_retain(false))
+        }
+        ("esp-at", None) => {
+            let link = WifiLink::new()?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
+        }
+        ("esp-at", Some(_)) => {
+            Err("--uplink esp-at with --mqtt: the simulated ESP-AT module has no TCP bridge to a real broker \
+             (use --uplink cellular or simcom with --mqtt)"
+                .into())
         }
         ("memory", None) => {
             run_with(args, mode, Publisher::new(RecordingUplink::new(), &args.locker_id, &host, port, QUEUE))
         }
-        (other, _) => Err(format!("--uplink {other}: expected `cellular`, or `memory` without --mqtt")),
+        ("memory", Some(_)) => Err("--uplink memory with --mqtt: the in-process sink has no broker".into()),
+        (other, _) => Err(format!("--uplink {other}: expected `cellular`, `simcom`, `esp-at` or `memory`")),
     }
+}
+
+/// Writes what the link recorded as delivered to `path` (`--dump-published`), JSON Lines.
+fn dump_published<U: Network>(link: &mut U, path: &str) -> Result<(), String> {
+    let sent = link.published().ok_or_else(|| format!("--dump-published {path}: this link records nothing"))?;
+    let mut text = String::new();
+    for m in sent {
+        let line = serde_json::json!({
+            "topic": m.topic,
+            "payload": String::from_utf8_lossy(&m.payload),
+            "qos": m.qos,
+            "retain": m.retain,
+        });
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).map_err(|e| format!("--dump-published {path}: {e}"))
 }
 
 /// Messages kept while the network is down.
@@ -225,7 +280,11 @@ fn run_with<U: Uplink + Network>(args: &Args, mode: Mode, cloud: Publisher<U>) -
             let cab = Cabinet::boot(master, SimWire { bus: bus.clone() }, addresses);
             let mut daemon = Daemon::new(cab, cloud, scan, args.seed, out, daemon::IDLE_POLL_MS);
             day::play(&mut daemon, args.seed, count, Some(&bus));
-            daemon.finish()
+            let report = daemon.finish();
+            if let Some(path) = &args.dump_published {
+                dump_published(daemon.cloud.link_mut(), path)?;
+            }
+            report
         }
         Some(path) => {
             if args.dialect != "native" {
@@ -242,7 +301,11 @@ fn run_with<U: Uplink + Network>(args: &Args, mode: Mode, cloud: Publisher<U>) -
             let cab = Cabinet::boot(master, wire, addresses);
             let mut daemon = Daemon::new(cab, cloud, scan, args.seed, out, daemon::IDLE_POLL_PORT_MS);
             day::play(&mut daemon, args.seed, count, None);
-            daemon.finish()
+            let report = daemon.finish();
+            if let Some(path) = &args.dump_published {
+                dump_published(daemon.cloud.link_mut(), path)?;
+            }
+            report
         }
     };
     Ok(report.violations)
