@@ -8,7 +8,8 @@
 //! legitimately differs per link (no signal strength, no link name; see the topic table in the
 //! demo's `publish.rs`), so no rule has to exclude anything. The broker's own will publication
 //! (sent when the cellular link is cut) is not a message from the module and is left out of the
-//! dump on every link; the ESP-AT simulator has no broker to publish it.
+//! dump on every link; the ESP-AT simulator has no broker to publish it. The will itself is
+//! checked per link from `--dump-will` (retained except on SIMCom, which cannot retain one).
 //!
 //! Everything runs in virtual time; nothing depends on wall-clock speed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
@@ -37,12 +38,15 @@ fn demo_binary() -> PathBuf {
     profile_dir.join("examples").join(format!("locker-demo{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// One day over `uplink`: the `--json` event stream and the dumped publications.
-fn day(seed: u64, uplink: &str) -> (Vec<Value>, Vec<Value>) {
+/// One day over `uplink`: the `--json` event stream, the dumped publications and the dumped will.
+fn day(seed: u64, uplink: &str) -> (Vec<Value>, Vec<Value>, Value) {
     let dump = std::env::temp_dir().join(format!("locker-demo-links-{}-{seed}-{uplink}.jsonl", std::process::id()));
+    let will = dump.with_extension("will.json");
     let out = Command::new(demo_binary())
         .args(["--json", "--seed", &seed.to_string(), "--uplink", uplink, "--dump-published"])
         .arg(&dump)
+        .arg("--dump-will")
+        .arg(&will)
         .output()
         .unwrap();
     assert!(
@@ -54,7 +58,9 @@ fn day(seed: u64, uplink: &str) -> (Vec<Value>, Vec<Value>) {
     let events = lines(&String::from_utf8(out.stdout).unwrap());
     let published = lines(&std::fs::read_to_string(&dump).unwrap());
     std::fs::remove_file(&dump).unwrap();
-    (events, published)
+    let will_text = std::fs::read_to_string(&will).unwrap();
+    std::fs::remove_file(&will).unwrap();
+    (events, published, serde_json::from_str(&will_text).unwrap())
 }
 
 fn lines(text: &str) -> Vec<Value> {
@@ -89,29 +95,50 @@ fn check_outage(link: &str, events: &[Value], published: &[Value]) {
     assert!(onlines.count() >= 3, "--uplink {link}: expected a reconnection after the outage");
 }
 
+/// Presence: every link hands over the `offline` will on the presence topic. It is retained
+/// where the module can retain it; SIMCom's `AT+CMQTTWILLMSG` has no retain flag, so there it
+/// is live only. Where a simulated broker sits behind the module it publishes the will once,
+/// at the outage (the end of the day is a clean DISCONNECT: no will); `EspSim` has no broker,
+/// so only the configuration it received (`AT+MQTTCONNCFG`) is seen.
+fn check_will(link: &str, v: &Value) {
+    let (retain, published) = match link {
+        "simcom" => (false, Some(1)),
+        "esp-at" => (true, None),
+        _ => (true, Some(1)),
+    };
+    let w = &v["will"];
+    assert_eq!(w["topic"], "lockers/demo-1/presence", "{link}");
+    assert_eq!(w["payload"], "offline", "{link}");
+    assert_eq!(w["qos"], 1, "{link}");
+    assert_eq!(w["retain"], retain, "{link}");
+    assert_eq!(v["published_by_broker"].as_u64(), published, "{link}");
+}
+
 #[test]
 fn every_link_publishes_the_same_messages_as_cellular() {
     let seed = 7;
-    let (events, reference) = day(seed, "cellular");
+    let (events, reference, will) = day(seed, "cellular");
+    check_will("cellular", &will);
     // The dump is what the daemon saw delivered, message for message.
     let delivered = events.iter().filter(|e| kind(e) == "published").count();
     assert_eq!(reference.len(), delivered);
     assert!(reference.len() > 100, "a day publishes hundreds of messages");
     check_outage("cellular", &events, &reference);
     for link in ["simcom", "esp-at", "memory"] {
-        let (events, published) = day(seed, link);
+        let (events, published, will) = day(seed, link);
         assert_same(link, &published, &reference);
         check_outage(link, &events, &published);
+        check_will(link, &will);
     }
 }
 
 #[test]
 fn esp_at_matches_cellular_on_another_seed_and_the_seed_matters() {
-    let (_, cellular) = day(11, "cellular");
-    let (_, wifi) = day(11, "esp-at");
+    let (_, cellular, _) = day(11, "cellular");
+    let (_, wifi, _) = day(11, "esp-at");
     assert_same("esp-at", &wifi, &cellular);
     // The comparison is not between two constant lists: another day publishes other messages.
-    let (_, other) = day(7, "esp-at");
+    let (_, other, _) = day(7, "esp-at");
     assert_ne!(other, wifi);
 }
 

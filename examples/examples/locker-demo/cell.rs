@@ -17,7 +17,7 @@ use lockdrv::master::serial::{SerialPortIo, StdDelay};
 use modem::blocking::Modem;
 use modem::mqtt::quectel::{QuectelConfig, QuectelMqtt};
 use modem::mqtt::simcom::{SimcomConfig, SimcomMqtt};
-use modem::sim::{BrokerError, BrokerMessage, ConnectRequest, Sim, SimBroker, SimClock};
+use modem::sim::{BrokerError, BrokerMessage, ConnectRequest, RecordingBroker, Sim, SimBroker, SimClock};
 use modem::uplink::{LinkState, Message, QoS, Session, Uplink};
 
 use crate::publish::{Network, Sent};
@@ -116,6 +116,7 @@ pub struct CellLink<M> {
     mqtt: M,
     up: Rc<Cell<bool>>,
     log: SentLog,
+    broker: Option<RecordingBroker>,
 }
 
 /// The driver over the simulated modem.
@@ -145,7 +146,7 @@ impl CellLink<Client> {
     /// The modem did not come up.
     pub fn new(broker: impl SimBroker + 'static) -> Result<Self, String> {
         let (modem, up, log) = sim_modem(false, broker)?;
-        Ok(CellLink { mqtt: QuectelMqtt::new(modem, QuectelConfig::default()), up, log })
+        Ok(CellLink { mqtt: QuectelMqtt::new(modem, QuectelConfig::default()), up, log, broker: None })
     }
 }
 
@@ -156,7 +157,15 @@ impl CellLink<SimcomClient> {
     /// The modem did not come up.
     pub fn simcom(broker: impl SimBroker + 'static) -> Result<Self, String> {
         let (modem, up, log) = sim_modem(true, broker)?;
-        Ok(CellLink { mqtt: SimcomMqtt::new(modem, SimcomConfig::default()), up, log })
+        Ok(CellLink { mqtt: SimcomMqtt::new(modem, SimcomConfig::default()), up, log, broker: None })
+    }
+}
+
+impl<M> CellLink<M> {
+    /// Keeps a clone of the in-process broker the module talks to, for its record of the will.
+    pub fn with_broker_record(mut self, broker: RecordingBroker) -> Self {
+        self.broker = Some(broker);
+        self
     }
 }
 
@@ -204,6 +213,13 @@ impl<M: OnSim> Network for CellLink<M> {
 
     fn published(&mut self) -> Option<Vec<Sent>> {
         Some(self.log.borrow().clone())
+    }
+
+    fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
+        let broker = self.broker.as_ref()?;
+        let sent = |m: BrokerMessage| Sent { topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain };
+        let given = broker.connects().into_iter().filter_map(|c| c.will).next_back().map(sent);
+        Some((given, Some(broker.wills_sent().len())))
     }
 }
 

@@ -10,7 +10,8 @@
 //! channels (48 compartments of mixed sizes) on a simulated RS-485 bus driven by lockdrv's
 //! blocking `BusMaster`; lockdrv's compartment `Locker` decides, with credentials, journal and
 //! snapshot; a simulated raw-mode scan engine read by scanner's `RawScanner` and pickup-code
-//! extraction; cloud sync through `modem::uplink::Uplink` (an in-process recording broker).
+//! extraction; cloud sync through `modem::uplink::Uplink` (a simulated Quectel, SIMCom or ESP-AT
+//! module in front of an in-process recording broker, or an in-process sink).
 //! Time is virtual: the 14-hour day runs in about a second (a few on a terminal, paced so it
 //! can be watched).
 //!
@@ -114,6 +115,11 @@ struct Args {
     /// object per line: {"topic","payload","qos","retain"} (the broker's wills are left out).
     #[arg(long, value_name = "FILE")]
     dump_published: Option<String>,
+    /// Write the last will the far end was given to FILE as one JSON object:
+    /// {"will": {"topic","payload","qos","retain"} or null, "published_by_broker": count, or null
+    /// when no simulated broker can publish it (esp-at)}.
+    #[arg(long, value_name = "FILE")]
+    dump_will: Option<String>,
     /// Locker id in the MQTT topics.
     #[arg(long, default_value = "demo-1")]
     locker_id: String,
@@ -203,7 +209,8 @@ fn run(args: &Args) -> Result<u64, String> {
     };
     match (args.uplink.as_str(), &args.mqtt) {
         ("cellular", None) => {
-            let link = CellLink::new(RecordingBroker::new())?;
+            let broker = RecordingBroker::new();
+            let link = CellLink::new(broker.clone())?.with_broker_record(broker);
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
         }
         ("cellular", Some(_)) => {
@@ -212,7 +219,8 @@ fn run(args: &Args) -> Result<u64, String> {
         }
         // AT+CMQTTWILLMSG has no retain flag: the will goes unretained (see Publisher).
         ("simcom", None) => {
-            let link = CellLink::simcom(RecordingBroker::new())?;
+            let broker = RecordingBroker::new();
+            let link = CellLink::simcom(broker.clone())?.with_broker_record(broker);
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE).with_will_retain(false))
         }
         ("simcom", Some(_)) => {
@@ -234,6 +242,21 @@ fn run(args: &Args) -> Result<u64, String> {
         ("memory", Some(_)) => Err("--uplink memory with --mqtt: the in-process sink has no broker".into()),
         (other, _) => Err(format!("--uplink {other}: expected `cellular`, `simcom`, `esp-at` or `memory`")),
     }
+}
+
+/// Writes the will the link was given to `path` (`--dump-will`), one JSON object.
+fn dump_will<U: Network>(link: &mut U, path: &str) -> Result<(), String> {
+    let (given, sent) = link.will().ok_or_else(|| format!("--dump-will {path}: this link records nothing"))?;
+    let will = given.map(|m| {
+        serde_json::json!({
+            "topic": m.topic,
+            "payload": String::from_utf8_lossy(&m.payload),
+            "qos": m.qos,
+            "retain": m.retain,
+        })
+    });
+    let text = serde_json::json!({"will": will, "published_by_broker": sent}).to_string() + "\n";
+    std::fs::write(path, text).map_err(|e| format!("--dump-will {path}: {e}"))
 }
 
 /// Writes what the link recorded as delivered to `path` (`--dump-published`), JSON Lines.
@@ -284,6 +307,9 @@ fn run_with<U: Uplink + Network>(args: &Args, mode: Mode, cloud: Publisher<U>) -
             if let Some(path) = &args.dump_published {
                 dump_published(daemon.cloud.link_mut(), path)?;
             }
+            if let Some(path) = &args.dump_will {
+                dump_will(daemon.cloud.link_mut(), path)?;
+            }
             report
         }
         Some(path) => {
@@ -304,6 +330,9 @@ fn run_with<U: Uplink + Network>(args: &Args, mode: Mode, cloud: Publisher<U>) -
             let report = daemon.finish();
             if let Some(path) = &args.dump_published {
                 dump_published(daemon.cloud.link_mut(), path)?;
+            }
+            if let Some(path) = &args.dump_will {
+                dump_will(daemon.cloud.link_mut(), path)?;
             }
             report
         }

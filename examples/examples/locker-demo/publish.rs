@@ -10,6 +10,10 @@
 //! | `lockers/<id>/heartbeat` | 0 | no | `{"msg_id","t_ms","occupied","queued"}` |
 //! | `lockers/<id>/presence` | 1 | yes | `online`; the will sets `offline` |
 //!
+//! The will is retained on every link except SIMCom (`--uplink simcom`), whose
+//! `AT+CMQTTWILLMSG` has no retain flag: there it is live only ([`Publisher::with_will_retain`]),
+//! and a consumer that needs presence across an ungraceful loss also watches the heartbeat's age.
+//!
 //! While the link is down messages wait in a bounded queue: a newer state of a compartment
 //! replaces its queued older one (only the latest state matters for a retained topic); when
 //! the queue is full the oldest heartbeat goes first, then the oldest message, and every drop
@@ -32,6 +36,13 @@ pub trait Network {
     /// The messages the simulated module or broker recorded as delivered, in order
     /// (`--dump-published`); `None` when nothing is recorded (a real module or broker).
     fn published(&mut self) -> Option<Vec<Sent>> {
+        None
+    }
+
+    /// The last will the far end was given, and how many times the broker published it
+    /// (`None` when it cannot be seen, e.g. a module without a simulated broker behind it);
+    /// `None` when nothing is recorded.
+    fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
         None
     }
 }
@@ -66,6 +77,18 @@ impl Network for RecordingUplink {
             })
             .collect(),
         )
+    }
+
+    fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
+        // The sink records the will only when it publishes it: the last one published.
+        let sent = self.log().iter().filter(|p| p.will);
+        let last = sent.clone().next_back().map(|p| Sent {
+            topic: p.topic.clone(),
+            payload: p.payload.clone(),
+            qos: p.qos.number(),
+            retain: p.retain,
+        });
+        Some((last, Some(sent.count())))
     }
 }
 

@@ -110,4 +110,12 @@ impl Network for WifiLink {
                 .collect(),
         )
     }
+
+    fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
+        // `AT+MQTTCONNCFG` as the module received it; no simulated broker publishes it.
+        let given = self.sim().mqtt_config().will.clone();
+        let given =
+            given.map(|(topic, payload, qos, retain)| Sent { topic, payload: payload.into_bytes(), qos, retain });
+        Some((given, None))
+    }
 }
