@@ -93,12 +93,13 @@ struct Args {
     /// Baud rate of --scanner-port.
     #[arg(long, default_value_t = 9600)]
     scanner_baud: u32,
-    /// Publish to a real MQTT broker (e.g. Mosquitto) at HOST:PORT: the simulated modem's
-    /// built-in MQTT client connects to it. Default: an in-process recording broker.
+    /// Publish to a real MQTT broker (e.g. Mosquitto) at HOST:PORT: the simulated cellular
+    /// modem's built-in MQTT client connects to it (`--uplink cellular` or `simcom` only).
+    /// Default: an in-process recording broker.
     #[arg(long, value_name = "HOST:PORT")]
     mqtt: Option<String>,
     /// Use a real Quectel module on this serial port for the uplink (its MQTT client connects
-    /// to the broker of --mqtt, which is then required).
+    /// to the broker of --mqtt, which is then required; `--uplink cellular` only).
     #[arg(long, value_name = "PATH")]
     modem_port: Option<String>,
     /// Baud rate of --modem-port.
@@ -195,6 +196,9 @@ fn run(args: &Args) -> Result<u64, String> {
     if let Some(path) = &args.modem_port {
         if args.mqtt.is_none() {
             return Err("--modem-port needs --mqtt HOST:PORT (the broker the module connects to)".into());
+        }
+        if args.uplink != "cellular" {
+            return Err(format!("--modem-port drives a Quectel module: not with --uplink {}", args.uplink));
         }
         let link = SerialLink::open(path, args.modem_baud)?;
         return run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE));
