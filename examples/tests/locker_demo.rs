@@ -291,13 +291,25 @@ fn subscriber(port: u16, topic: &str, n: usize) -> impl FnOnce() -> Vec<String> 
 
 #[test]
 fn cloud_sync_through_a_real_mosquitto_broker() {
+    cloud_sync_through_mosquitto("cellular");
+}
+
+/// The same over the SIMCom client (`--uplink simcom`): its will is not retained (no retain
+/// flag in `AT+CMQTTWILLMSG`), but a live subscriber sees it at the outage.
+#[test]
+fn cloud_sync_over_simcom_through_a_real_mosquitto_broker() {
+    cloud_sync_through_mosquitto("simcom");
+}
+
+fn cloud_sync_through_mosquitto(uplink: &str) {
     let Some(broker) = mosquitto() else { return };
     let port = broker.port;
     let alarms = subscriber(port, "lockers/demo-1/alarms", 3);
     let heartbeats = subscriber(port, "lockers/demo-1/heartbeat", 2);
-    let presence = subscriber(port, "lockers/demo-1/presence", 1);
+    // Boot, reconnection after the power cut, the will at the outage, reconnection.
+    let presence = subscriber(port, "lockers/demo-1/presence", 4);
 
-    let out = demo(&["--mqtt", &format!("127.0.0.1:{port}"), "--json"]);
+    let out = demo(&["--mqtt", &format!("127.0.0.1:{port}"), "--json", "--uplink", uplink]);
     let events: Vec<Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(events.last().unwrap()["violations"], 0);
@@ -315,7 +327,8 @@ fn cloud_sync_through_a_real_mosquitto_broker() {
     let got = heartbeats();
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got.iter().all(|l| l.contains("\"occupied\"")));
-    assert_eq!(presence(), ["lockers/demo-1/presence online"]);
+    let online = "lockers/demo-1/presence online";
+    assert_eq!(presence(), [online, online, "lockers/demo-1/presence offline", online]);
 
     // After the day: the retained state of all 48 compartments and the presence (a clean
     // `offline` at the end), as a late subscriber sees them.

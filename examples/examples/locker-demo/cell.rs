@@ -1,5 +1,6 @@
-//! The default uplink: modem's real Quectel MQTT client (`AT+QMT*`) over the simulated modem,
-//! whose built-in MQTT client talks to an in-process recording broker, or to a real broker with
+//! The cellular uplinks: modem's real Quectel MQTT client (`AT+QMT*`, the default) or SIMCom
+//! MQTT client (`AT+CMQTT*`, `--uplink simcom`) over the simulated modem of that dialect, whose
+//! built-in MQTT client talks to an in-process recording broker, or to a real broker with
 //! `--mqtt HOST:PORT` (modem's `TcpBroker`, MQTT 3.1.1 over TCP).
 //!
 //! `--modem-port PATH` puts the same client on a real module's serial port instead
@@ -9,22 +10,26 @@
 //! (`+QMTSTAT`, so the broker sees no DISCONNECT and publishes the will), and until the network
 //! is back every new connection attempt fails as an unreachable host ([`NetGate`]).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use lockdrv::master::serial::{SerialPortIo, StdDelay};
 use modem::blocking::Modem;
 use modem::mqtt::quectel::{QuectelConfig, QuectelMqtt};
-use modem::sim::{BrokerError, BrokerMessage, ConnectRequest, Sim, SimBroker, SimClock};
+use modem::mqtt::simcom::{SimcomConfig, SimcomMqtt};
+use modem::sim::{BrokerError, BrokerMessage, ConnectRequest, RecordingBroker, Sim, SimBroker, SimClock};
 use modem::uplink::{LinkState, Message, QoS, Session, Uplink};
 
-use crate::publish::Network;
+use crate::publish::{Network, Sent};
 
-/// A broker behind a network that can go away.
+/// A broker behind a network that can go away. It also logs every PUBLISH the module delivered
+/// (`--dump-published`): the broker's own will publications are not PUBLISHes from the module,
+/// and a DUP retransmission repeats a message already logged.
 #[derive(Debug)]
 pub struct NetGate<B> {
     inner: B,
     up: Rc<Cell<bool>>,
+    log: SentLog,
 }
 
 impl<B: SimBroker> SimBroker for NetGate<B> {
@@ -46,7 +51,16 @@ impl<B: SimBroker> SimBroker for NetGate<B> {
         if !self.up.get() {
             return Err(BrokerError::Closed);
         }
-        self.inner.publish(message, dup)
+        self.inner.publish(message, dup)?;
+        if !dup {
+            self.log.borrow_mut().push(Sent {
+                topic: message.topic.clone(),
+                payload: message.payload.clone(),
+                qos: message.qos,
+                retain: message.retain,
+            });
+        }
+        Ok(())
     }
 
     fn subscribe(&mut self, filter: &str, qos: u8) -> Result<u8, BrokerError> {
@@ -76,30 +90,87 @@ impl<B: SimBroker> SimBroker for NetGate<B> {
 /// The Quectel client over the simulated modem.
 pub type Client = QuectelMqtt<Sim, SimClock, SimClock>;
 
-/// The cellular link.
-pub struct CellLink {
-    mqtt: Client,
-    up: Rc<Cell<bool>>,
+/// The SIMCom client over the simulated modem.
+pub type SimcomClient = SimcomMqtt<Sim, SimClock, SimClock>;
+
+/// A cellular MQTT client running on the simulated modem.
+pub trait OnSim: Uplink {
+    /// The simulated module under the client.
+    fn sim_mut(&mut self) -> &mut Sim;
 }
 
-impl CellLink {
-    /// A simulated modem, brought up (`RDY`, registration), whose MQTT client uses `broker`.
+impl OnSim for Client {
+    fn sim_mut(&mut self) -> &mut Sim {
+        self.modem_mut().uart_mut()
+    }
+}
+
+impl OnSim for SimcomClient {
+    fn sim_mut(&mut self) -> &mut Sim {
+        self.modem_mut().uart_mut()
+    }
+}
+
+/// A cellular link: a client `M` over the simulated modem.
+pub struct CellLink<M> {
+    mqtt: M,
+    up: Rc<Cell<bool>>,
+    log: SentLog,
+    broker: Option<RecordingBroker>,
+}
+
+/// The driver over the simulated modem.
+type SimModem = Modem<Sim, SimClock, SimClock>;
+
+/// What the broker received from the module, shared with the network gate.
+type SentLog = Rc<RefCell<Vec<Sent>>>;
+
+/// A simulated modem (SIMCom when `simcom`, else Quectel), brought up (boot banner,
+/// registration), whose MQTT client uses `broker` behind a network gate.
+fn sim_modem(simcom: bool, broker: impl SimBroker + 'static) -> Result<(SimModem, Rc<Cell<bool>>, SentLog), String> {
+    let up = Rc::new(Cell::new(true));
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let clock = SimClock::new();
+    let mut sim = if simcom { Sim::simcom(clock.clone()) } else { Sim::new(clock.clone()) };
+    sim.set_broker(Box::new(NetGate { inner: broker, up: up.clone(), log: log.clone() }));
+    let mut modem = Modem::new(sim, clock.clone(), clock);
+    modem.bring_up(10_000).map_err(|e| format!("modem bring-up: {e:?}"))?;
+    Ok((modem, up, log))
+}
+
+impl CellLink<Client> {
+    /// A simulated Quectel modem, brought up (`RDY`, registration), whose MQTT client uses
+    /// `broker`.
     ///
     /// # Errors
     /// The modem did not come up.
     pub fn new(broker: impl SimBroker + 'static) -> Result<Self, String> {
-        let up = Rc::new(Cell::new(true));
-        let clock = SimClock::new();
-        let mut sim = Sim::new(clock.clone());
-        sim.set_broker(Box::new(NetGate { inner: broker, up: up.clone() }));
-        let mut modem = Modem::new(sim, clock.clone(), clock);
-        modem.bring_up(10_000).map_err(|e| format!("modem bring-up: {e:?}"))?;
-        Ok(CellLink { mqtt: QuectelMqtt::new(modem, QuectelConfig::default()), up })
+        let (modem, up, log) = sim_modem(false, broker)?;
+        Ok(CellLink { mqtt: QuectelMqtt::new(modem, QuectelConfig::default()), up, log, broker: None })
     }
 }
 
-impl Uplink for CellLink {
-    type Error = <Client as Uplink>::Error;
+impl CellLink<SimcomClient> {
+    /// A simulated SIMCom modem (`*ATREADY`, registration) whose `CMQTT` client uses `broker`.
+    ///
+    /// # Errors
+    /// The modem did not come up.
+    pub fn simcom(broker: impl SimBroker + 'static) -> Result<Self, String> {
+        let (modem, up, log) = sim_modem(true, broker)?;
+        Ok(CellLink { mqtt: SimcomMqtt::new(modem, SimcomConfig::default()), up, log, broker: None })
+    }
+}
+
+impl<M> CellLink<M> {
+    /// Keeps a clone of the in-process broker the module talks to, for its record of the will.
+    pub fn with_broker_record(mut self, broker: RecordingBroker) -> Self {
+        self.broker = Some(broker);
+        self
+    }
+}
+
+impl<M: OnSim> Uplink for CellLink<M> {
+    type Error = M::Error;
 
     fn connect(&mut self, session: &Session<'_>) -> Result<(), Self::Error> {
         self.mqtt.connect(session)
@@ -130,13 +201,25 @@ impl Uplink for CellLink {
     }
 }
 
-impl Network for CellLink {
+impl<M: OnSim> Network for CellLink<M> {
     fn set_network(&mut self, up: bool) {
         if !up {
-            // The module loses its connection; the broker publishes the will.
-            self.mqtt.modem_mut().uart_mut().mqtt_link_lost(1);
+            // The module loses its connection (`+QMTSTAT` / `+CMQTTCONNLOST`); the broker
+            // publishes the will.
+            self.mqtt.sim_mut().mqtt_link_lost(1);
         }
         self.up.set(up);
+    }
+
+    fn published(&mut self) -> Option<Vec<Sent>> {
+        Some(self.log.borrow().clone())
+    }
+
+    fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
+        let broker = self.broker.as_ref()?;
+        let sent = |m: BrokerMessage| Sent { topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain };
+        let given = broker.connects().into_iter().filter_map(|c| c.will).next_back().map(sent);
+        Some((given, Some(broker.wills_sent().len())))
     }
 }
 

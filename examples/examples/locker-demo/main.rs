@@ -10,9 +10,17 @@
 //! channels (48 compartments of mixed sizes) on a simulated RS-485 bus driven by lockdrv's
 //! blocking `BusMaster`; lockdrv's compartment `Locker` decides, with credentials, journal and
 //! snapshot; a simulated raw-mode scan engine read by scanner's `RawScanner` and pickup-code
-//! extraction; cloud sync through `modem::uplink::Uplink` (an in-process recording broker).
+//! extraction; cloud sync through `modem::uplink::Uplink` (a simulated Quectel, SIMCom or ESP-AT
+//! module in front of an in-process recording broker, or an in-process sink).
 //! Time is virtual: the 14-hour day runs in about a second (a few on a terminal, paced so it
 //! can be watched).
+//!
+//! `--uplink cellular|simcom|esp-at|memory` picks the link by configuration only: the Quectel
+//! client over the simulated Quectel modem (default), the SIMCom client over the simulated
+//! SIMCom modem, the ESP-AT client over the simulated ESP32 (Wi-Fi), or an in-process sink; the
+//! daemon's code is the same. `--dump-published FILE` writes the messages the simulated
+//! module/broker recorded as delivered (JSON Lines: topic, payload, qos, retain; the broker's
+//! will publications are not in it), the same for every link on the same seed.
 //!
 //! `--bus-port PATH --dialect native` drives real boards (or `board-sim` on a PTY) instead of
 //! the simulated bus; scenes that need to act on the hardware (jam, forced door, cut cable)
@@ -27,6 +35,7 @@ mod day;
 mod events;
 mod publish;
 mod ui;
+mod wifi;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -54,6 +63,7 @@ use crate::daemon::{Daemon, ScanInput};
 use crate::events::Ms;
 use crate::publish::{Network, Publisher};
 use crate::ui::{Mode, Output};
+use crate::wifi::WifiLink;
 
 /// A whole locker's day: 48 compartments, couriers, recipients, faults, power and network cuts.
 #[derive(Parser, Debug)]
@@ -83,21 +93,34 @@ struct Args {
     /// Baud rate of --scanner-port.
     #[arg(long, default_value_t = 9600)]
     scanner_baud: u32,
-    /// Publish to a real MQTT broker (e.g. Mosquitto) at HOST:PORT: the simulated modem's
-    /// built-in MQTT client connects to it. Default: an in-process recording broker.
+    /// Publish to a real MQTT broker (e.g. Mosquitto) at HOST:PORT: the simulated cellular
+    /// modem's built-in MQTT client connects to it (`--uplink cellular` or `simcom` only).
+    /// Default: an in-process recording broker.
     #[arg(long, value_name = "HOST:PORT")]
     mqtt: Option<String>,
     /// Use a real Quectel module on this serial port for the uplink (its MQTT client connects
-    /// to the broker of --mqtt, which is then required).
+    /// to the broker of --mqtt, which is then required; `--uplink cellular` only).
     #[arg(long, value_name = "PATH")]
     modem_port: Option<String>,
     /// Baud rate of --modem-port.
     #[arg(long, default_value_t = 115_200)]
     modem_baud: u32,
-    /// The uplink: `cellular` (modem's Quectel MQTT client over the simulated modem) or
-    /// `memory` (an in-process sink implementing the same Uplink trait).
+    /// The uplink: `cellular` (modem's Quectel MQTT client over the simulated Quectel modem),
+    /// `simcom` (the SIMCom client over the simulated SIMCom modem; its will cannot be
+    /// retained), `esp-at` (the ESP-AT client over a simulated ESP32 joined to a simulated
+    /// Wi-Fi AP; not with --mqtt) or `memory` (an in-process sink implementing the same Uplink
+    /// trait; not with --mqtt).
     #[arg(long, default_value = "cellular")]
     uplink: String,
+    /// Write the messages the simulated module/broker recorded as delivered to FILE, one JSON
+    /// object per line: {"topic","payload","qos","retain"} (the broker's wills are left out).
+    #[arg(long, value_name = "FILE")]
+    dump_published: Option<String>,
+    /// Write the last will the far end was given to FILE as one JSON object:
+    /// {"will": {"topic","payload","qos","retain"} or null, "published_by_broker": count, or null
+    /// when no simulated broker can publish it (esp-at)}.
+    #[arg(long, value_name = "FILE")]
+    dump_will: Option<String>,
     /// Locker id in the MQTT topics.
     #[arg(long, default_value = "demo-1")]
     locker_id: String,
@@ -174,28 +197,87 @@ fn run(args: &Args) -> Result<u64, String> {
         if args.mqtt.is_none() {
             return Err("--modem-port needs --mqtt HOST:PORT (the broker the module connects to)".into());
         }
+        if args.uplink != "cellular" {
+            return Err(format!("--modem-port drives a Quectel module: not with --uplink {}", args.uplink));
+        }
         let link = SerialLink::open(path, args.modem_baud)?;
         return run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE));
     }
+    let real_broker = || {
+        (host.as_str(), port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .map(TcpBroker::redirect)
+            .ok_or_else(|| format!("--mqtt {host}:{port}: cannot resolve"))
+    };
     match (args.uplink.as_str(), &args.mqtt) {
         ("cellular", None) => {
-            let link = CellLink::new(RecordingBroker::new())?;
+            let broker = RecordingBroker::new();
+            let link = CellLink::new(broker.clone())?.with_broker_record(broker);
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
         }
         ("cellular", Some(_)) => {
-            let addr = (host.as_str(), port)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| format!("--mqtt {host}:{port}: cannot resolve"))?;
-            let link = CellLink::new(TcpBroker::redirect(addr))?;
+            let link = CellLink::new(real_broker()?)?;
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
+        }
+        // AT+CMQTTWILLMSG has no retain flag: the will goes unretained (see Publisher).
+        ("simcom", None) => {
+            let broker = RecordingBroker::new();
+            let link = CellLink::simcom(broker.clone())?.with_broker_record(broker);
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE).with_will_retain(false))
+        }
+        ("simcom", Some(_)) => {
+            let link = CellLink::simcom(real_broker()?)?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE).with_will_retain(false))
+        }
+        ("esp-at", None) => {
+            let link = WifiLink::new()?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
+        }
+        ("esp-at", Some(_)) => {
+            Err("--uplink esp-at with --mqtt: the simulated ESP-AT module has no TCP bridge to a real broker \
+             (use --uplink cellular or simcom with --mqtt)"
+                .into())
         }
         ("memory", None) => {
             run_with(args, mode, Publisher::new(RecordingUplink::new(), &args.locker_id, &host, port, QUEUE))
         }
-        (other, _) => Err(format!("--uplink {other}: expected `cellular`, or `memory` without --mqtt")),
+        ("memory", Some(_)) => Err("--uplink memory with --mqtt: the in-process sink has no broker".into()),
+        (other, _) => Err(format!("--uplink {other}: expected `cellular`, `simcom`, `esp-at` or `memory`")),
     }
+}
+
+/// Writes the will the link was given to `path` (`--dump-will`), one JSON object.
+fn dump_will<U: Network>(link: &mut U, path: &str) -> Result<(), String> {
+    let (given, sent) = link.will().ok_or_else(|| format!("--dump-will {path}: this link records nothing"))?;
+    let will = given.map(|m| {
+        serde_json::json!({
+            "topic": m.topic,
+            "payload": String::from_utf8_lossy(&m.payload),
+            "qos": m.qos,
+            "retain": m.retain,
+        })
+    });
+    let text = serde_json::json!({"will": will, "published_by_broker": sent}).to_string() + "\n";
+    std::fs::write(path, text).map_err(|e| format!("--dump-will {path}: {e}"))
+}
+
+/// Writes what the link recorded as delivered to `path` (`--dump-published`), JSON Lines.
+fn dump_published<U: Network>(link: &mut U, path: &str) -> Result<(), String> {
+    let sent = link.published().ok_or_else(|| format!("--dump-published {path}: this link records nothing"))?;
+    let mut text = String::new();
+    for m in sent {
+        let line = serde_json::json!({
+            "topic": m.topic,
+            "payload": String::from_utf8_lossy(&m.payload),
+            "qos": m.qos,
+            "retain": m.retain,
+        });
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).map_err(|e| format!("--dump-published {path}: {e}"))
 }
 
 /// Messages kept while the network is down.
@@ -225,7 +307,14 @@ fn run_with<U: Uplink + Network>(args: &Args, mode: Mode, cloud: Publisher<U>) -
             let cab = Cabinet::boot(master, SimWire { bus: bus.clone() }, addresses);
             let mut daemon = Daemon::new(cab, cloud, scan, args.seed, out, daemon::IDLE_POLL_MS);
             day::play(&mut daemon, args.seed, count, Some(&bus));
-            daemon.finish()
+            let report = daemon.finish();
+            if let Some(path) = &args.dump_published {
+                dump_published(daemon.cloud.link_mut(), path)?;
+            }
+            if let Some(path) = &args.dump_will {
+                dump_will(daemon.cloud.link_mut(), path)?;
+            }
+            report
         }
         Some(path) => {
             if args.dialect != "native" {
@@ -242,7 +331,14 @@ fn run_with<U: Uplink + Network>(args: &Args, mode: Mode, cloud: Publisher<U>) -
             let cab = Cabinet::boot(master, wire, addresses);
             let mut daemon = Daemon::new(cab, cloud, scan, args.seed, out, daemon::IDLE_POLL_PORT_MS);
             day::play(&mut daemon, args.seed, count, None);
-            daemon.finish()
+            let report = daemon.finish();
+            if let Some(path) = &args.dump_published {
+                dump_published(daemon.cloud.link_mut(), path)?;
+            }
+            if let Some(path) = &args.dump_will {
+                dump_will(daemon.cloud.link_mut(), path)?;
+            }
+            report
         }
     };
     Ok(report.violations)

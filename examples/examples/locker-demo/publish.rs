@@ -10,6 +10,10 @@
 //! | `lockers/<id>/heartbeat` | 0 | no | `{"msg_id","t_ms","occupied","queued"}` |
 //! | `lockers/<id>/presence` | 1 | yes | `online`; the will sets `offline` |
 //!
+//! The will is retained on every link except SIMCom (`--uplink simcom`), whose
+//! `AT+CMQTTWILLMSG` has no retain flag: there it is live only ([`Publisher::with_will_retain`]),
+//! and a consumer that needs presence across an ungraceful loss also watches the heartbeat's age.
+//!
 //! While the link is down messages wait in a bounded queue: a newer state of a compartment
 //! replaces its queued older one (only the latest state matters for a retained topic); when
 //! the queue is full the oldest heartbeat goes first, then the oldest message, and every drop
@@ -28,11 +32,63 @@ use crate::events::{Ev, Ms};
 pub trait Network {
     /// Network up or down.
     fn set_network(&mut self, up: bool);
+
+    /// The messages the simulated module or broker recorded as delivered, in order
+    /// (`--dump-published`); `None` when nothing is recorded (a real module or broker).
+    fn published(&mut self) -> Option<Vec<Sent>> {
+        None
+    }
+
+    /// The last will the far end was given, and how many times the broker published it
+    /// (`None` when it cannot be seen, e.g. a module without a simulated broker behind it);
+    /// `None` when nothing is recorded.
+    fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
+        None
+    }
+}
+
+/// A message as the far end recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// Topic.
+    pub topic: String,
+    /// Payload.
+    pub payload: Vec<u8>,
+    /// QoS 0..=2.
+    pub qos: u8,
+    /// Retain flag.
+    pub retain: bool,
 }
 
 impl Network for RecordingUplink {
     fn set_network(&mut self, up: bool) {
         RecordingUplink::set_network(self, up);
+    }
+
+    fn published(&mut self) -> Option<Vec<Sent>> {
+        // The will is published by the broker, not by the client: left out, as on the other links.
+        let log = self.log().iter().filter(|p| !p.will);
+        Some(
+            log.map(|p| Sent {
+                topic: p.topic.clone(),
+                payload: p.payload.clone(),
+                qos: p.qos.number(),
+                retain: p.retain,
+            })
+            .collect(),
+        )
+    }
+
+    fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
+        // The sink records the will only when it publishes it: the last one published.
+        let sent = self.log().iter().filter(|p| p.will);
+        let last = sent.clone().next_back().map(|p| Sent {
+            topic: p.topic.clone(),
+            payload: p.payload.clone(),
+            qos: p.qos.number(),
+            retain: p.retain,
+        });
+        Some((last, Some(sent.count())))
     }
 }
 
@@ -56,6 +112,7 @@ pub struct Publisher<U> {
     connected: bool,
     host: String,
     port: u16,
+    will_retain: bool,
 }
 
 impl<U: Uplink + Network> Publisher<U> {
@@ -71,7 +128,18 @@ impl<U: Uplink + Network> Publisher<U> {
             connected: false,
             host: host.to_owned(),
             port,
+            will_retain: true,
         }
+    }
+
+    /// Whether the will (`offline` on the presence topic) is retained (default: yes). SIMCom's
+    /// `AT+CMQTTWILLMSG` has no retain flag, so on that link the will is sent unretained: live
+    /// subscribers see `offline` when the link is lost, but the retained presence stays `online`
+    /// until the next clean `offline` or reconnection; a consumer that needs presence across an
+    /// outage on such a link also watches the heartbeat's age (15 min period).
+    pub fn with_will_retain(mut self, retain: bool) -> Self {
+        self.will_retain = retain;
+        self
     }
 
     /// The link, mutable (the demo switches its network).
@@ -153,7 +221,12 @@ impl<U: Uplink + Network> Publisher<U> {
             keepalive_s: 60,
             clean_session: false,
             credentials: None,
-            will: Some(Will { topic: &will_topic, payload: b"offline", qos: QoS::AtLeastOnce, retain: true }),
+            will: Some(Will {
+                topic: &will_topic,
+                payload: b"offline",
+                qos: QoS::AtLeastOnce,
+                retain: self.will_retain,
+            }),
         };
         if self.link.connect(&session).is_err() {
             return false;
