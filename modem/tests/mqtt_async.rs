@@ -1,8 +1,8 @@
-//! The async MQTT client (`modem::mqtt::asynch`, reference §2.9 Quectel) over the async shell
+//! The async MQTT clients (`modem::mqtt::asynch`, reference §2.9 Quectel, §2.10 SIMCom) over the async shell
 //! and the simulator's recording broker: a representative subset of the blocking scenarios of
 //! `tests/mqtt.rs` (connect with a will, publish QoS 0/1/2 with payloads holding `OK`, CR LF,
 //! NUL, subscribe and receive, the session closed by `+QMTSTAT`, a clean disconnect), run once
-//! on the async client and once on the blocking client (through a test adapter to the async
+//! on each async client and once on its blocking client (through a test adapter to the async
 //! trait), with the same simulator script: the broker must record the same, the module must
 //! receive the same command bytes, and the scenario's observations must be equal.
 #![cfg(feature = "sim")]
@@ -11,7 +11,8 @@
 use core::future::Future;
 use core::task::{Context, Poll};
 use modem::mqtt::quectel::QuectelConfig;
-use modem::mqtt::{Error, MqttStats, asynch, quectel};
+use modem::mqtt::simcom::SimcomConfig;
+use modem::mqtt::{Error, MqttStats, asynch, quectel, simcom};
 use modem::sim::{BrokerMessage, Published, RecordingBroker, Sim, SimClock, SimError, Split};
 use modem::uplink::asynch::Uplink as AsyncUplink;
 use modem::{LinkState, Message, QoS, Session, Uplink, Will};
@@ -36,10 +37,10 @@ trait Link: AsyncUplink<Error = MqttError> {
     fn stats(&self) -> MqttStats;
 }
 
-type AsyncClient = asynch::QuectelMqtt<Sim, SimClock, SimClock>;
-type BlockingClient = quectel::QuectelMqtt<Sim, SimClock, SimClock>;
+type AsyncQuectel = asynch::QuectelMqtt<Sim, SimClock, SimClock>;
+type AsyncSimcom = asynch::SimcomMqtt<Sim, SimClock, SimClock>;
 
-impl Link for AsyncClient {
+impl Link for AsyncQuectel {
     fn sim(&mut self) -> &mut Sim {
         self.modem_mut().uart_mut()
     }
@@ -48,36 +49,45 @@ impl Link for AsyncClient {
     }
 }
 
-/// The blocking client seen through the async trait (each call runs to completion), so the
-/// very same scenario code drives both clients.
-struct Blocking(BlockingClient);
-
-impl AsyncUplink for Blocking {
-    type Error = MqttError;
-    async fn connect(&mut self, session: &Session<'_>) -> Result<(), MqttError> {
-        Uplink::connect(&mut self.0, session)
+impl Link for AsyncSimcom {
+    fn sim(&mut self) -> &mut Sim {
+        self.modem_mut().uart_mut()
     }
-    async fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> Result<(), MqttError> {
-        Uplink::publish(&mut self.0, topic, payload, qos, retain)
-    }
-    async fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<(), MqttError> {
-        Uplink::subscribe(&mut self.0, filter, qos)
-    }
-    async fn receive<'b>(&mut self, buf: &'b mut [u8]) -> Result<Option<Message<'b>>, MqttError> {
-        Uplink::receive(&mut self.0, buf)
-    }
-    async fn link_state(&mut self) -> Result<LinkState, MqttError> {
-        Uplink::link_state(&mut self.0)
-    }
-    async fn signal_dbm(&mut self) -> Result<Option<i16>, MqttError> {
-        Uplink::signal_dbm(&mut self.0)
-    }
-    async fn disconnect(&mut self) -> Result<(), MqttError> {
-        Uplink::disconnect(&mut self.0)
+    fn stats(&self) -> MqttStats {
+        asynch::SimcomMqtt::stats(self)
     }
 }
 
-impl Link for Blocking {
+/// A blocking client seen through the async trait (each call runs to completion), so the very
+/// same scenario code drives both shells.
+struct Blocking<T>(T);
+
+impl<T: Uplink<Error = MqttError>> AsyncUplink for Blocking<T> {
+    type Error = MqttError;
+    async fn connect(&mut self, session: &Session<'_>) -> Result<(), MqttError> {
+        self.0.connect(session)
+    }
+    async fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> Result<(), MqttError> {
+        self.0.publish(topic, payload, qos, retain)
+    }
+    async fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<(), MqttError> {
+        self.0.subscribe(filter, qos)
+    }
+    async fn receive<'b>(&mut self, buf: &'b mut [u8]) -> Result<Option<Message<'b>>, MqttError> {
+        self.0.receive(buf)
+    }
+    async fn link_state(&mut self) -> Result<LinkState, MqttError> {
+        self.0.link_state()
+    }
+    async fn signal_dbm(&mut self) -> Result<Option<i16>, MqttError> {
+        self.0.signal_dbm()
+    }
+    async fn disconnect(&mut self) -> Result<(), MqttError> {
+        self.0.disconnect()
+    }
+}
+
+impl Link for Blocking<quectel::QuectelMqtt<Sim, SimClock, SimClock>> {
     fn sim(&mut self) -> &mut Sim {
         self.0.modem_mut().uart_mut()
     }
@@ -86,34 +96,68 @@ impl Link for Blocking {
     }
 }
 
-fn sim(split: Split) -> (Sim, SimClock, RecordingBroker) {
+impl Link for Blocking<simcom::SimcomMqtt<Sim, SimClock, SimClock>> {
+    fn sim(&mut self) -> &mut Sim {
+        self.0.modem_mut().uart_mut()
+    }
+    fn stats(&self) -> MqttStats {
+        self.0.stats()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Dialect {
+    Quectel,
+    Simcom,
+}
+
+fn sim(split: Split, dialect: Dialect) -> (Sim, SimClock, RecordingBroker) {
     let clock = SimClock::new();
-    let mut sim = Sim::new(clock.clone());
+    let mut sim = match dialect {
+        Dialect::Quectel => Sim::new(clock.clone()),
+        Dialect::Simcom => Sim::simcom(clock.clone()),
+    };
     sim.set_split(split);
     let broker = RecordingBroker::new();
     sim.set_broker(Box::new(broker.clone()));
     (sim, clock, broker)
 }
 
-fn config() -> QuectelConfig {
+fn async_modem(
+    split: Split,
+    dialect: Dialect,
+) -> (modem::asynch::Modem<Sim, SimClock, SimClock>, SimClock, RecordingBroker) {
+    let (sim, clock, broker) = sim(split, dialect);
+    let mut modem = modem::asynch::Modem::new(sim, clock.clone(), clock.clone());
+    block_on(modem.bring_up(10_000)).unwrap();
+    (modem, clock, broker)
+}
+
+fn blocking_modem(
+    split: Split,
+    dialect: Dialect,
+) -> (modem::blocking::Modem<Sim, SimClock, SimClock>, SimClock, RecordingBroker) {
+    let (sim, clock, broker) = sim(split, dialect);
+    let mut modem = modem::blocking::Modem::new(sim, clock.clone(), clock.clone());
+    modem.bring_up(10_000).unwrap();
+    (modem, clock, broker)
+}
+
+fn quectel_config() -> QuectelConfig {
     QuectelConfig { apn: "internet".try_into().unwrap(), ..QuectelConfig::default() }
 }
 
-fn async_client(split: Split) -> (AsyncClient, SimClock, RecordingBroker) {
-    let (sim, clock, broker) = sim(split);
-    let mut modem = modem::asynch::Modem::new(sim, clock.clone(), clock.clone());
-    block_on(modem.bring_up(10_000)).unwrap();
-    (asynch::QuectelMqtt::new(modem, config()), clock, broker)
+fn simcom_config() -> SimcomConfig {
+    SimcomConfig { apn: "internet".try_into().unwrap(), ..SimcomConfig::default() }
 }
 
-fn blocking_client(split: Split) -> (Blocking, SimClock, RecordingBroker) {
-    let (sim, clock, broker) = sim(split);
-    let mut modem = modem::blocking::Modem::new(sim, clock.clone(), clock.clone());
-    modem.bring_up(10_000).unwrap();
-    (Blocking(quectel::QuectelMqtt::new(modem, config())), clock, broker)
+fn async_quectel(split: Split) -> (AsyncQuectel, SimClock, RecordingBroker) {
+    let (m, clock, broker) = async_modem(split, Dialect::Quectel);
+    (asynch::QuectelMqtt::new(m, quectel_config()), clock, broker)
 }
 
-const WILL: Will<'static> = Will { topic: "lockers/7/online", payload: b"0", qos: QoS::AtLeastOnce, retain: true };
+/// Not retained: SIMCom's `AT+CMQTTWILLMSG` has no retain flag (reference §2.10).
+const WILL: Will<'static> = Will { topic: "lockers/7/online", payload: b"0", qos: QoS::AtLeastOnce, retain: false };
 
 fn session() -> Session<'static> {
     Session {
@@ -154,7 +198,7 @@ async fn scenario<L: Link>(link: &mut L, clock: &SimClock, broker: &RecordingBro
     assert_eq!((c.client_id.as_str(), c.keepalive_s, c.clean_session), ("locker-7", 60, true));
     assert_eq!(
         c.will,
-        Some(BrokerMessage { topic: "lockers/7/online".into(), payload: b"0".to_vec(), qos: 1, retain: true })
+        Some(BrokerMessage { topic: "lockers/7/online".into(), payload: b"0".to_vec(), qos: 1, retain: false })
     );
     // Publish at every QoS (§2.9 item 5).
     for (i, qos) in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce].into_iter().enumerate() {
@@ -197,34 +241,52 @@ async fn scenario<L: Link>(link: &mut L, clock: &SimClock, broker: &RecordingBro
     seen
 }
 
+/// Runs the scenario on the async client `a` and on the blocking client `b` (same dialect, same
+/// split) and compares what the broker and the module saw.
+fn compare<A: Link, B: Link>(
+    (mut a, clock_a, broker_a): (A, SimClock, RecordingBroker),
+    (mut b, clock_b, broker_b): (B, SimClock, RecordingBroker),
+    what: &str,
+) {
+    let seen_a = block_on(scenario(&mut a, &clock_a, &broker_a));
+    let seen_b = block_on(scenario(&mut b, &clock_b, &broker_b));
+    assert_eq!(seen_a, seen_b, "{what}");
+    let published = |broker: &RecordingBroker| -> Vec<Published> { broker.published() };
+    assert_eq!(published(&broker_a), published(&broker_b), "{what}");
+    // Three QoS publishes, the echoes, the will the broker sent when the session was lost, the
+    // presence after reconnecting.
+    let topics: Vec<String> = published(&broker_a).into_iter().map(|p| p.message.topic).collect();
+    let mut want: Vec<String> = (0..3).map(|i| format!("lockers/7/c/{i}")).collect();
+    want.extend(PAYLOADS.iter().map(|_| "lockers/7/echo".to_string()));
+    want.extend(["lockers/7/online".to_string(), "lockers/7/online".to_string()]);
+    assert_eq!(topics, want, "{what}");
+    assert_eq!(broker_a.connects(), broker_b.connects());
+    assert_eq!(broker_a.subscriptions(), broker_b.subscriptions());
+    assert_eq!(broker_a.wills_sent(), broker_b.wills_sent());
+    assert_eq!(broker_a.retained("lockers/7/c/2"), broker_b.retained("lockers/7/c/2"));
+    assert_eq!(a.sim().commands(), b.sim().commands(), "same bytes on the wire, {what}");
+}
+
 #[test]
-fn async_client_does_what_the_blocking_client_does() {
+fn async_clients_do_what_the_blocking_clients_do() {
     for split in [Split::Whole, Split::EveryByte, Split::Seeded(3), Split::Seeded(11)] {
-        let (mut a, clock_a, broker_a) = async_client(split);
-        let seen_a = block_on(scenario(&mut a, &clock_a, &broker_a));
-        let (mut b, clock_b, broker_b) = blocking_client(split);
-        let seen_b = block_on(scenario(&mut b, &clock_b, &broker_b));
-        assert_eq!(seen_a, seen_b, "{split:?}");
-        let published = |broker: &RecordingBroker| -> Vec<Published> { broker.published() };
-        assert_eq!(published(&broker_a), published(&broker_b), "{split:?}");
-        // Three QoS publishes, the echoes, the will the broker sent when the session was lost,
-        // the presence after reconnecting.
-        let topics: Vec<String> = published(&broker_a).into_iter().map(|p| p.message.topic).collect();
-        let mut want: Vec<String> = (0..3).map(|i| format!("lockers/7/c/{i}")).collect();
-        want.extend(PAYLOADS.iter().map(|_| "lockers/7/echo".to_string()));
-        want.extend(["lockers/7/online".to_string(), "lockers/7/online".to_string()]);
-        assert_eq!(topics, want, "{split:?}");
-        assert_eq!(broker_a.connects(), broker_b.connects());
-        assert_eq!(broker_a.subscriptions(), broker_b.subscriptions());
-        assert_eq!(broker_a.wills_sent(), broker_b.wills_sent());
-        assert_eq!(broker_a.retained("lockers/7/c/2"), broker_b.retained("lockers/7/c/2"));
-        assert_eq!(a.sim().commands(), b.sim().commands(), "same bytes on the wire, {split:?}");
+        let what = format!("Quectel {split:?}");
+        let (m, clock, broker) = blocking_modem(split, Dialect::Quectel);
+        let blocking = (Blocking(quectel::QuectelMqtt::new(m, quectel_config())), clock, broker);
+        compare(async_quectel(split), blocking, &what);
+
+        let what = format!("SIMCom {split:?}");
+        let (m, clock, broker) = async_modem(split, Dialect::Simcom);
+        let asynchronous = (asynch::SimcomMqtt::new(m, simcom_config()), clock, broker);
+        let (m, clock, broker) = blocking_modem(split, Dialect::Simcom);
+        let blocking = (Blocking(simcom::SimcomMqtt::new(m, simcom_config())), clock, broker);
+        compare(asynchronous, blocking, &what);
     }
 }
 
 #[test]
 fn async_client_refuses_what_it_cannot_send_and_reports_refusals() {
-    let (mut a, _, broker) = async_client(Split::Whole);
+    let (mut a, _, broker) = async_quectel(Split::Whole);
     // Not connected yet.
     assert!(matches!(
         block_on(a.publish("t", b"x", QoS::AtMostOnce, false)),

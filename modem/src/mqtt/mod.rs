@@ -12,7 +12,7 @@
 //!   prompts, `AT+CMQTTPUB`, `AT+CMQTTSUB`, the multi-line length-prefixed `+CMQTTRX*` receive
 //!   URCs, `+CMQTTCONNLOST`.
 //!
-//! With feature `async`, [`asynch`] has the Quectel client over the async shell, sharing the
+//! With feature `async`, `mqtt::asynch` has both clients over the async shell, each sharing its
 //! sans-io core (command lines, parsers, URC handling, inbox, state) with the blocking one.
 //!
 //! Payloads are always written through a data prompt with an explicit length, never inline in a
