@@ -307,3 +307,33 @@ fn async_client_refuses_what_it_cannot_send_and_reports_refusals() {
     assert_eq!(block_on(a.publish("a\"b", b"x", QoS::AtMostOnce, false)), Err(Error::Unsendable { field: "topic" }));
     assert_eq!(a.sim().commands().len(), sent);
 }
+
+/// A publish result later than the client's deadline (reference §6.2): the async client times
+/// out, the late result is drained and counted, and the next publish gets its own result, as
+/// with the blocking client.
+async fn late_result<L: Link>(link: &mut L, broker: &RecordingBroker, deadline_ms: u64) -> (String, MqttStats) {
+    link.connect(&session()).await.unwrap();
+    link.sim().set_mqtt_result_ms(deadline_ms + 100);
+    let first = link.publish("lockers/7/c/4", b"late", QoS::AtLeastOnce, true).await;
+    link.sim().set_mqtt_result_ms(50);
+    link.publish("lockers/7/c/5", b"next", QoS::AtLeastOnce, true).await.unwrap();
+    let topics: Vec<String> = broker.published().into_iter().map(|p| p.message.topic).collect();
+    assert_eq!(topics, ["lockers/7/c/4", "lockers/7/c/5"]);
+    assert_eq!(link.stats().late_results, 1);
+    (format!("{first:?}"), link.stats())
+}
+
+#[test]
+fn late_publish_result_is_drained_on_both_shells() {
+    for split in [Split::Whole, Split::Seeded(7)] {
+        let (mut a, _, broker_a) = async_quectel(split);
+        let deadline = u64::from(a.packet_deadline_ms());
+        let seen_a = block_on(late_result(&mut a, &broker_a, deadline));
+        assert_eq!(seen_a.0, "Err(Modem(Command(Timeout)))");
+        let (m, _, broker_b) = blocking_modem(split, Dialect::Quectel);
+        let mut b = Blocking(quectel::QuectelMqtt::new(m, quectel_config()));
+        let seen_b = block_on(late_result(&mut b, &broker_b, deadline));
+        assert_eq!(seen_a, seen_b, "{split:?}");
+        assert_eq!(a.sim().commands(), b.sim().commands());
+    }
+}
