@@ -72,6 +72,23 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         Ok(())
     }
 
+    /// Reads and routes one chunk (up to 64 bytes) if the UART has one ready; returns whether it
+    /// did (as [`crate::blocking::Modem::poll_chunk`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the UART fails.
+    pub async fn poll_chunk(&mut self) -> Result<bool, Error<U::Error>> {
+        let mut buf = [0u8; 64];
+        if !self.uart.read_ready().map_err(Error::Io)? {
+            return Ok(false);
+        }
+        let n = self.uart.read(&mut buf).await.map_err(Error::Io)?;
+        let now = self.clock.now_ms();
+        self.engine.feed(buf.get(..n).unwrap_or(&[]), now);
+        Ok(n > 0)
+    }
+
     /// Sends one command and waits for its outcome (deadline from reference §2.13).
     ///
     /// # Errors
@@ -307,6 +324,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// The next queued URC (call [`Modem::poll`] first to read what arrived while idle).
     pub fn pop_urc(&mut self) -> Option<Urc<LINE>> {
         self.engine.pop_urc()
+    }
+
+    /// The next queued URC, without taking it.
+    pub fn peek_urc(&self) -> Option<&Urc<LINE>> {
+        self.engine.peek_urc()
     }
 
     /// URCs lost since the last call: re-poll state when non-zero (reference §6.2).

@@ -2,8 +2,9 @@
 //! (Quectel `QMT*`, SIMCom `CMQTT*`, reference §2.9-§2.10) or a Wi-Fi module running ESP-AT.
 //!
 //! An edge daemon publishes compartment states through [`Uplink`] and never learns which module
-//! is fitted: switching links is configuration. The trait is blocking and synchronous; each
-//! method runs the AT commands it needs to completion (or to its typed error).
+//! is fitted: switching links is configuration. [`Uplink`] is blocking; each method runs the AT
+//! commands it needs to completion (or to its typed error). With feature `async`,
+//! `uplink::asynch::Uplink` has the same methods as `async fn`s.
 
 /// MQTT quality of service (MQTT 3.1.1 §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -144,6 +145,75 @@ pub trait Uplink {
     ///
     /// The link's error when the module does not answer.
     fn disconnect(&mut self) -> Result<(), Self::Error>;
+}
+
+/// The async twin of [`Uplink`] (feature `async`): the same methods as `async fn`s, for clients
+/// over [`crate::asynch::Modem`].
+#[cfg(feature = "async")]
+pub mod asynch {
+    use super::{LinkState, Message, QoS, Session};
+
+    /// A link to an MQTT broker through a module's built-in client, driven from an async
+    /// executor. Same contract, method for method, as the blocking [`super::Uplink`].
+    // `async fn` in a public trait does not promise `Send` futures; the drivers run on
+    // single-threaded embedded executors, where that is what is wanted.
+    #[allow(async_fn_in_trait)]
+    pub trait Uplink {
+        /// The error of this link (UART, command, protocol).
+        type Error: core::fmt::Debug;
+
+        /// Opens the MQTT session (network attach first when the link needs it).
+        ///
+        /// # Errors
+        ///
+        /// The link's error when the module, the network or the broker refuses.
+        async fn connect(&mut self, session: &Session<'_>) -> Result<(), Self::Error>;
+
+        /// Publishes `payload` on `topic`; with QoS 1 or 2 it returns once the module reports
+        /// the broker's acknowledgement.
+        ///
+        /// # Errors
+        ///
+        /// The link's error when the session is down or the publish fails.
+        async fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> Result<(), Self::Error>;
+
+        /// Subscribes to `filter` (MQTT wildcards allowed).
+        ///
+        /// # Errors
+        ///
+        /// The link's error when the broker refuses or the session is down.
+        async fn subscribe(&mut self, filter: &str, qos: QoS) -> Result<(), Self::Error>;
+
+        /// The next received message, copied into `buf` (topic first, then payload), or `None`
+        /// when nothing has arrived. Reads what the UART has ready without waiting for more.
+        ///
+        /// # Errors
+        ///
+        /// The link's error, e.g. when the message does not fit into `buf`.
+        async fn receive<'b>(&mut self, buf: &'b mut [u8]) -> Result<Option<Message<'b>>, Self::Error>;
+
+        /// The link's state, from what the module reported last (URCs) and, where needed, a
+        /// query.
+        ///
+        /// # Errors
+        ///
+        /// The link's error when the query fails.
+        async fn link_state(&mut self) -> Result<LinkState, Self::Error>;
+
+        /// Received signal strength in dBm, `None` when unknown.
+        ///
+        /// # Errors
+        ///
+        /// The link's error when the query fails.
+        async fn signal_dbm(&mut self) -> Result<Option<i16>, Self::Error>;
+
+        /// Closes the MQTT session cleanly (the broker does not publish the will).
+        ///
+        /// # Errors
+        ///
+        /// The link's error when the module does not answer.
+        async fn disconnect(&mut self) -> Result<(), Self::Error>;
+    }
 }
 
 #[cfg(test)]

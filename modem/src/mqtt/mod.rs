@@ -12,9 +12,14 @@
 //!   prompts, `AT+CMQTTPUB`, `AT+CMQTTSUB`, the multi-line length-prefixed `+CMQTTRX*` receive
 //!   URCs, `+CMQTTCONNLOST`.
 //!
+//! With feature `async`, `mqtt::asynch` has both clients over the async shell, each sharing its
+//! sans-io core (command lines, parsers, URC handling, inbox, state) with the blocking one.
+//!
 //! Payloads are always written through a data prompt with an explicit length, never inline in a
 //! quoted parameter (reference §6.2 "MQTT on-module").
 
+#[cfg(feature = "async")]
+pub mod asynch;
 pub mod quectel;
 pub mod simcom;
 
@@ -282,6 +287,79 @@ impl Line {
 
     pub(crate) fn finish(&self, field: &'static str) -> Result<&[u8], &'static str> {
         if self.full { Err(field) } else { Ok(&self.buf) }
+    }
+}
+
+/// One command line a client sends, with its deadline when it is not the default of
+/// [`crate::command::Command::new`] (sans-io: built by a client's core, sent by its shell).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cmd {
+    pub(crate) text: Vec<u8, COMMAND_MAX>,
+    pub(crate) timeout_ms: Option<u32>,
+}
+
+impl Cmd {
+    /// The finished `line`, or [`Error::Unsendable`] naming `field` when it overflowed.
+    pub(crate) fn of<E>(line: &Line, field: &'static str) -> Result<Self, Error<E>> {
+        let text = line.finish(field).map_err(|field| Error::Unsendable { field })?;
+        Ok(Self { text: Vec::from_slice(text).unwrap_or_default(), timeout_ms: None })
+    }
+
+    /// A constant command line such as `AT+QIACT?`.
+    pub(crate) fn fixed(text: &[u8]) -> Self {
+        Self { text: Vec::from_slice(text).unwrap_or_default(), timeout_ms: None }
+    }
+
+    /// The same line with its own deadline.
+    pub(crate) fn with_timeout(mut self, ms: u32) -> Self {
+        self.timeout_ms = Some(ms);
+        self
+    }
+}
+
+/// The driver's URC queue as a client's core sees it: the same for the blocking and the async
+/// shell (no I/O, only the engine's queue).
+pub(crate) trait UrcSource {
+    /// URCs lost since the last call.
+    fn take_lost(&mut self) -> u32;
+    /// The next queued URC, without taking it.
+    fn peek_urc(&self) -> Option<&crate::router::Urc<{ blocking::LINE }>>;
+    /// The next queued URC.
+    fn pop_urc(&mut self) -> Option<crate::router::Urc<{ blocking::LINE }>>;
+}
+
+impl<U, D, C> UrcSource for blocking::Modem<U, D, C>
+where
+    U: embedded_io::Read + embedded_io::Write + embedded_io::ReadReady,
+    D: embedded_hal::delay::DelayNs,
+    C: blocking::Clock,
+{
+    fn take_lost(&mut self) -> u32 {
+        blocking::Modem::take_lost(self)
+    }
+    fn peek_urc(&self) -> Option<&crate::router::Urc<{ blocking::LINE }>> {
+        blocking::Modem::peek_urc(self)
+    }
+    fn pop_urc(&mut self) -> Option<crate::router::Urc<{ blocking::LINE }>> {
+        blocking::Modem::pop_urc(self)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<U, D, C> UrcSource for crate::asynch::Modem<U, D, C>
+where
+    U: embedded_io_async::Read + embedded_io_async::Write + embedded_io_async::ReadReady,
+    D: embedded_hal_async::delay::DelayNs,
+    C: blocking::Clock,
+{
+    fn take_lost(&mut self) -> u32 {
+        crate::asynch::Modem::take_lost(self)
+    }
+    fn peek_urc(&self) -> Option<&crate::router::Urc<{ blocking::LINE }>> {
+        crate::asynch::Modem::peek_urc(self)
+    }
+    fn pop_urc(&mut self) -> Option<crate::router::Urc<{ blocking::LINE }>> {
+        crate::asynch::Modem::pop_urc(self)
     }
 }
 
