@@ -3,7 +3,9 @@
 //! The module's `AT+QMTOPEN` opens the TCP connection (to the host and port it names, or to a
 //! fixed address given to [`TcpBroker::redirect`]), `AT+QMTCONN` sends CONNECT and waits for
 //! CONNACK, a QoS 1 publish waits for PUBACK (QoS 2: PUBREC, PUBREL, PUBCOMP), a subscription for
-//! SUBACK. Waiting reads with a timeout ([`TcpBroker::set_timeout`], 5 s by default); incoming
+//! SUBACK. Waiting reads with a timeout ([`TcpBroker::set_timeout`], 20 s by default: a real
+//! broker on a loaded test machine can take seconds to answer, and the timeout only costs time
+//! when something is wrong); incoming
 //! PUBLISH packets that arrive meanwhile are kept for [`SimBroker::poll`] and acknowledged.
 //! PINGREQ is sent when half the keep-alive has passed without a packet from the client.
 
@@ -45,7 +47,7 @@ impl TcpBroker {
             rx: Vec::new(),
             incoming: VecDeque::new(),
             next_id: 0,
-            timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(20),
             keepalive: Duration::from_secs(60),
             last_sent: Instant::now(),
             connected: false,
