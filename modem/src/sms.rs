@@ -12,6 +12,7 @@
 //! host would have to send `@` as 0x00).
 
 use crate::blocking::{Clock, Error, Modem};
+use crate::error::ParseError;
 use crate::response::{Cclk, parse_cclk};
 use embedded_hal::delay::DelayNs;
 use embedded_io::{Read, ReadReady, Write};
@@ -65,6 +66,42 @@ fn valid_number(number: &str) -> bool {
     (1..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The `AT+CMGS="<number>"` line for `text`, after checking both (shared by the blocking and
+/// async shells).
+fn cmgs_line<E>(number: &str, text: &str) -> Result<heapless::Vec<u8, 40>, Error<E>> {
+    if !valid_number(number) {
+        return Err(Error::Invalid { field: "number" });
+    }
+    if text.len() > SMS_MAX {
+        return Err(Error::TooLong);
+    }
+    if !text.bytes().all(is_gsm7_ascii) {
+        return Err(Error::Invalid { field: "text" });
+    }
+    let mut line: heapless::Vec<u8, 40> = heapless::Vec::new();
+    let parts: [&[u8]; 3] = [b"AT+CMGS=\"", number.as_bytes(), b"\""];
+    for part in parts {
+        line.extend_from_slice(part).map_err(|_| Error::TooLong)?;
+    }
+    Ok(line)
+}
+
+/// The message reference of a `+CMGS: <mr>` reply line.
+fn message_reference(line: &[u8]) -> Result<u8, ParseError> {
+    let start = crate::params::after_prefix(line, b"+CMGS").ok_or(ParseError::Prefix { expected: "+CMGS" })?;
+    let field = crate::params::Fields::new(line, start)
+        .next()
+        .ok_or(ParseError::Missing { field: "mr", offset: line.len() })??;
+    let mr = field.dec("mr")?;
+    u8::try_from(mr).map_err(|_| ParseError::Invalid { field: "mr", offset: field.offset() })
+}
+
+/// The synchronised network time of a `+CCLK:` reply line, `None` before 2020.
+fn synchronised_time(line: &[u8]) -> Result<Option<Cclk>, ParseError> {
+    let time = parse_cclk(line)?;
+    Ok(time.is_synchronised().then_some(time))
+}
+
 impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// Sends `text` to `number` as one text-mode SMS (reference §2.11): `AT+CMGF=1`,
     /// `AT+CSCS="IRA"`, `AT+CMGS="<number>"`, the text at the `>` prompt ended by Ctrl-Z; returns
@@ -78,31 +115,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// [`crate::engine::CommandError::Cms`] when the module or network refuses (see
     /// [`cms_cause`]), other errors as [`Modem::command`].
     pub fn send_sms(&mut self, number: &str, text: &str) -> Result<u8, Error<U::Error>> {
-        if !valid_number(number) {
-            return Err(Error::Invalid { field: "number" });
-        }
-        if text.len() > SMS_MAX {
-            return Err(Error::TooLong);
-        }
-        if !text.bytes().all(is_gsm7_ascii) {
-            return Err(Error::Invalid { field: "text" });
-        }
+        let line = cmgs_line(number, text)?;
         self.command(b"AT+CMGF=1")?;
         self.command(b"AT+CSCS=\"IRA\"")?;
-        let mut line: heapless::Vec<u8, 40> = heapless::Vec::new();
-        let parts: [&[u8]; 3] = [b"AT+CMGS=\"", number.as_bytes(), b"\""];
-        for part in parts {
-            line.extend_from_slice(part).map_err(|_| Error::TooLong)?;
-        }
         let reply = self.command_with_data(&line, text.as_bytes(), Some(CTRL_Z))?;
-        let start = crate::params::after_prefix(&reply.line, b"+CMGS")
-            .ok_or(Error::Parse(crate::error::ParseError::Prefix { expected: "+CMGS" }))?;
-        let field = crate::params::Fields::new(&reply.line, start)
-            .next()
-            .ok_or(Error::Parse(crate::error::ParseError::Missing { field: "mr", offset: reply.line.len() }))??;
-        let mr = field.dec("mr")?;
-        u8::try_from(mr)
-            .map_err(|_| Error::Parse(crate::error::ParseError::Invalid { field: "mr", offset: field.offset() }))
+        Ok(message_reference(&reply.line)?)
     }
 
     /// The module's clock (`AT+CCLK?`, reference §2.12): `None` while it was never set from the
@@ -113,8 +130,38 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
     /// As [`Modem::command`], or [`Error::Parse`].
     pub fn network_time(&mut self) -> Result<Option<Cclk>, Error<U::Error>> {
         let reply = self.command(b"AT+CCLK?")?;
-        let time = parse_cclk(&reply.line)?;
-        Ok(time.is_synchronised().then_some(time))
+        Ok(synchronised_time(&reply.line)?)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<U, D, C> crate::asynch::Modem<U, D, C>
+where
+    U: embedded_io_async::Read + embedded_io_async::Write + embedded_io_async::ReadReady,
+    D: embedded_hal_async::delay::DelayNs,
+    C: Clock,
+{
+    /// As the blocking [`Modem::send_sms`].
+    ///
+    /// # Errors
+    ///
+    /// As the blocking [`Modem::send_sms`].
+    pub async fn send_sms(&mut self, number: &str, text: &str) -> Result<u8, Error<U::Error>> {
+        let line = cmgs_line(number, text)?;
+        self.command(b"AT+CMGF=1").await?;
+        self.command(b"AT+CSCS=\"IRA\"").await?;
+        let reply = self.command_with_data(&line, text.as_bytes(), Some(CTRL_Z)).await?;
+        Ok(message_reference(&reply.line)?)
+    }
+
+    /// As the blocking [`Modem::network_time`].
+    ///
+    /// # Errors
+    ///
+    /// As the blocking [`Modem::network_time`].
+    pub async fn network_time(&mut self) -> Result<Option<Cclk>, Error<U::Error>> {
+        let reply = self.command(b"AT+CCLK?").await?;
+        Ok(synchronised_time(&reply.line)?)
     }
 }
 

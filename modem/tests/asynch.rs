@@ -139,3 +139,22 @@ fn command_with_data_sends_an_sms_at_the_prompt() {
     let (sim, _, _) = m.release();
     assert_eq!(sim.sms_sent(), [("+4915112345678".to_string(), b"code 4711".to_vec())]);
 }
+
+/// The async `send_sms` and `network_time` share the blocking shell's checks and parsers
+/// (reference §2.11, §2.12): same refusals before sending, same `+CMS ERROR`, same times.
+#[test]
+fn async_sms_and_network_time() {
+    let (mut m, _) = driver(Split::EveryByte, SimCard::Ready);
+    block_on(m.bring_up(10_000)).unwrap();
+    assert_eq!(block_on(m.send_sms("+49 151", "x")), Err(Error::Invalid { field: "number" }));
+    assert_eq!(block_on(m.send_sms("+4915112345678", "{}")), Err(Error::Invalid { field: "text" }));
+    block_on(m.send_sms("+4915112345678", "Your code: 4711")).unwrap();
+    m.uart_mut().fail_next_sms(331);
+    assert_eq!(block_on(m.send_sms("+100", "x")), Err(Error::Command(CommandError::Cms(Some(331)))));
+    assert_eq!(block_on(m.network_time()).unwrap(), None, "not set from the network yet");
+    m.uart_mut().set_network_time("24/05/06,12:30:59-08");
+    let t = block_on(m.network_time()).unwrap().unwrap();
+    assert_eq!((t.year, t.month, t.day, t.hour, t.minute, t.second), (2024, 5, 6, 12, 30, 59));
+    let (sim, _, _) = m.release();
+    assert_eq!(sim.sms_sent(), [("+4915112345678".to_string(), b"Your code: 4711".to_vec())]);
+}
