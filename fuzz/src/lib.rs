@@ -1,5 +1,7 @@
 //! The properties the fuzz targets check, written once for every dialect.
 
+pub mod modem_uart;
+
 use arbitrary::{Arbitrary, Unstructured};
 use lockproto::dialect::{
     bcc_8a80::{Bcc8a80, Bcc8a80Reply, Bcc8a80Request}, kerong_cu12::KerongCu12, kerong_cu16::KerongCu16, modbus_relay::ModbusRelay,
