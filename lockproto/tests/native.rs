@@ -1738,6 +1738,20 @@ fn bus_bytes(request: &NativeRequest, boards: &mut [SimBoard], rng: &mut Rng) ->
     }
 }
 
+/// PROTOCOL.md §5.6: the slot is the XOR of the uid's bytes modulo the slot count. The board
+/// side computes the remainder without a division instruction; every (byte, slots) pair must
+/// give what `%` gives.
+#[test]
+fn slot_is_the_folded_uid_modulo_slots_for_every_byte_and_slot_count() {
+    for folded in 0..=u8::MAX {
+        for slots in 1..=u8::MAX {
+            let uid = u64::from(folded) << 24;
+            assert_eq!(slot_of(uid, slots), folded % slots, "byte {folded}, {slots} slots");
+        }
+    }
+    assert_eq!(slot_of(0x0102_0408_1020_4080, 0), 0, "0 slots count as 1");
+}
+
 #[test]
 fn slots_and_listening_windows() {
     // PROTOCOL.md §7.7: the example uid XORs to 0.

@@ -27,7 +27,26 @@ use super::{DEFAULT_SLOT_MS, DEFAULT_SLOTS};
 pub const fn slot_of(uid: u64, slots: u8) -> u8 {
     let b = uid.to_be_bytes();
     let folded = b[0] ^ b[1] ^ b[2] ^ b[3] ^ b[4] ^ b[5] ^ b[6] ^ b[7];
-    if slots == 0 { 0 } else { folded % slots }
+    if slots == 0 { 0 } else { byte_remainder(folded, slots) }
+}
+
+/// `dividend % divisor` (`divisor` > 0) by shift-and-subtract, one quotient bit per step.
+///
+/// Why not `%`: a board answers discovery, and Cortex-M0 has no divide instruction, so `%`
+/// links compiler-builtins' 32-bit division routine (about 430 bytes of flash) into board
+/// firmware for this one byte-sized remainder; these eight steps cost a few dozen.
+const fn byte_remainder(dividend: u8, divisor: u8) -> u8 {
+    let divisor = divisor as u16;
+    let mut remainder: u16 = 0;
+    let mut bit = 8;
+    while bit > 0 {
+        bit -= 1;
+        remainder = (remainder << 1) | ((dividend >> bit) & 1) as u16;
+        if remainder >= divisor {
+            remainder -= divisor;
+        }
+    }
+    remainder as u8
 }
 
 /// Board side: whether a board with `uid`, bus address `address` (0 = none) and mute flag
