@@ -9,6 +9,7 @@
 #![no_std]
 #![no_main]
 
+mod mem;
 mod mmio;
 mod model;
 
