@@ -4,14 +4,16 @@
 //! (a decoded request, a reply, the board core at boot) into a call to the ARM EABI routines
 //! `__aeabi_memcpy*` and `__aeabi_memclr*`. compiler-builtins' versions copy word by word with
 //! alignment fix-ups, unrolled: about 1.5 KiB of flash, a tenth of this firmware. The ones here
-//! are plain byte loops, like newlib-nano's when it prefers size over speed. They are slower,
-//! about 6 cycles a byte, and this firmware moves at most a few hundred bytes per request: well
-//! under a millisecond at 12 MHz, against the native protocol's 20 ms reply turnaround.
+//! are plain byte loops (42 bytes in this build: identical bodies are folded, unused ones are
+//! dropped), like newlib-nano's when it prefers size over speed. They are slower, about 9
+//! cycles a byte on Cortex-M0, and a request moves at most a few kilobytes in all: under 2 ms
+//! at 12 MHz, inside the native protocol's 20 ms reply turnaround (PROTOCOL.md §6).
 //! compiler-builtins defines these symbols weak, so the linker takes these.
 //!
 //! Why `unsafe`: the routines receive raw pointers from generated code, whose contract (ARM
-//! "Run-time ABI for the ARM Architecture", §4.3.4) is that `dest` and `src` are valid for `n`
-//! bytes and do not overlap (except for memmove, which this firmware does not link).
+//! "Run-time ABI for the ARM Architecture", IHI 0043, §4.3.4) is that `dest` and `src` are
+//! valid for `n` bytes and do not overlap (except for memmove, which this firmware does not
+//! link).
 #![allow(unsafe_code)]
 
 /// Copies `n` bytes from `src` to `dest`, lowest address first.
