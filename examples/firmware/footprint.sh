@@ -4,6 +4,7 @@
 #
 #   examples/firmware/footprint.sh            # thumbv6m-none-eabi and thumbv7em-none-eabihf
 #   examples/firmware/footprint.sh TARGET...  # other thumb targets
+#   examples/firmware/footprint.sh --check    # and exit 1 if Cortex-M0 misses the goal (CI)
 #
 # Needs the targets (rustup target add thumbv6m-none-eabi thumbv7em-none-eabihf) and llvm-size:
 # from rustup's llvm-tools component (rustup component add llvm-tools), else one on PATH.
@@ -13,8 +14,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
+check=false
+if [ "${1:-}" = "--check" ]; then check=true; shift; fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(thumbv6m-none-eabi thumbv7em-none-eabihf)
+goal_flash=16384
+goal_ram=2048
+missed=false
 target_dir="${FOOTPRINT_TARGET_DIR:-$here/../../target/firmware}"
 
 size_tool=""
@@ -41,6 +47,13 @@ for target in "${targets[@]}"; do
     flash=$((vectors + text + rodata + data))
     ram=$((data + bss + uninit))
     printf '%-24s %10d %10d %10d %10d %10d %6d/%d\n' "$target" "$vectors" "$text" "$rodata" "$data" "$bss" "$flash" "$ram"
+    if [ "$target" = thumbv6m-none-eabi ] && { [ "$flash" -gt "$goal_flash" ] || [ "$ram" -gt "$goal_ram" ]; }; then
+        missed=true
+    fi
 done
 echo "flash = vectors+text+rodata+data bytes; RAM = data+bss(+uninit) bytes, stack not included"
-echo "goal (issue 7): 24-channel native board core in <= 16384 B flash and <= 2048 B RAM on Cortex-M0"
+echo "goal (issue 7): 24-channel native board core in <= $goal_flash B flash and <= $goal_ram B RAM on Cortex-M0"
+if $check && $missed; then
+    echo "footprint.sh: thumbv6m-none-eabi misses the goal" >&2
+    exit 1
+fi
