@@ -87,7 +87,15 @@ fn the_day_ends_with_a_report() {
     let out = demo(&["--plain"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("The day in figures (06:00-20:00, seed 7)"), "{text}");
-    for needle in ["POWER CUT", "board 3 OFFLINE", "ALARM Jammed", "ALARM DoorAjar", "ALARM Tamper", "network DOWN"] {
+    for needle in [
+        "POWER CUT",
+        "board 3 OFFLINE",
+        "ALARM: lock jammed",
+        "ALARM: door left open",
+        "ALARM: door forced open",
+        "pickup window of parcel 1004 expired",
+        "network DOWN",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
     assert!(text.contains(", 0 violations"), "{text}");

@@ -21,6 +21,7 @@ use lockproto::Lock;
 use lockproto::native::Native;
 
 use crate::events::{Ev, Ms};
+use crate::words;
 
 /// Boards on the bus.
 pub const BOARDS: usize = 3;
@@ -208,15 +209,15 @@ where
                     pulses.push((i, txn, attempt));
                     continue;
                 }
-                Action::RaiseAlarm(a) => Ev::Alarm { compartment: i, alarm: format!("{a:?}") },
-                Action::ClearAlarm(a) => Ev::AlarmCleared { compartment: i, alarm: format!("{a:?}") },
+                Action::RaiseAlarm(a) => Ev::Alarm { compartment: i, alarm: words::alarm_name(a).into() },
+                Action::ClearAlarm(a) => Ev::AlarmCleared { compartment: i, alarm: words::alarm_name(a).into() },
                 Action::Notify(Notice::PickedUp(p)) => Ev::PickedUp { compartment: i, parcel: p.0 },
-                Action::Notify(n) => Ev::Note { compartment: i, what: format!("{n:?}") },
+                Action::Notify(n) => Ev::Note { compartment: i, what: format!("{n:?}"), text: words::notice(&n) },
                 Action::Bill { parcel, amount } => Ev::Fee { compartment: i, parcel: parcel.0, amount },
                 Action::Report(LockerReport::Deposited(p)) => Ev::Deposited { compartment: i, parcel: p.0 },
                 Action::Report(LockerReport::Retrieved(p)) => Ev::Retrieved { compartment: i, parcel: p.0 },
-                Action::Report(r) => Ev::Note { compartment: i, what: format!("{r:?}") },
-                other => Ev::Note { compartment: i, what: format!("{other:?}") },
+                Action::Report(r) => Ev::Note { compartment: i, what: format!("{r:?}"), text: words::report(&r) },
+                other => Ev::Note { compartment: i, what: format!("{other:?}"), text: format!("{other:?}") },
             };
             self.out.push(ev);
         }

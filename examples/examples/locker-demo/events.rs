@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::words;
+
 /// Virtual milliseconds since the start of the day (06:00).
 pub type Ms = u64;
 
@@ -37,8 +39,9 @@ pub enum Ev {
     Alarm { compartment: usize, alarm: String },
     /// An alarm was cleared.
     AlarmCleared { compartment: usize, alarm: String },
-    /// Any other notice or report of the state machine.
-    Note { compartment: usize, what: String },
+    /// Any other notice or report of the state machine: `what` is its name and value
+    /// (`PickupExpired(ParcelId(1004))`), `text` the same in words.
+    Note { compartment: usize, what: String, text: String },
     /// A request the locker or the credential store refused.
     Refused { what: String, why: String },
     /// A board stopped answering.
@@ -125,14 +128,13 @@ pub fn describe(ev: &Ev) -> Option<String> {
             format!("{} fee for parcel {parcel}: {}.{:02}", c(compartment), amount / 100, amount % 100)
         }
         Ev::Alarm { alarm, .. } | Ev::AlarmCleared { alarm, .. } if alarm == "BoardOffline" => return None,
-        Ev::Alarm { compartment, alarm } => format!("{} ALARM {alarm}", c(compartment)),
-        Ev::AlarmCleared { compartment, alarm } => format!("{} alarm {alarm} cleared", c(compartment)),
+        Ev::Alarm { compartment, alarm } => format!("{} ALARM: {}", c(compartment), words::alarm(alarm)),
+        Ev::AlarmCleared { compartment, alarm } => {
+            format!("{} alarm cleared: {}", c(compartment), words::alarm(alarm))
+        }
         // Said once per board ("board 3 OFFLINE") and by the alarm line, not once per compartment.
         Ev::Note { what, .. } if what.starts_with("ReadyForPickup") || what.starts_with("Fault(") => return None,
-        Ev::Note { compartment, what } if what.starts_with("Opened") => {
-            format!("{} door seen open (sensor)", c(compartment))
-        }
-        Ev::Note { compartment, what } => format!("{} {what}", c(compartment)),
+        Ev::Note { compartment, text, .. } => format!("{} {text}", c(compartment)),
         Ev::Refused { what, why } => format!("refused {what}: {why}"),
         Ev::BoardOffline { board } => format!("board {board} OFFLINE: its 16 compartments faulted, alarm raised"),
         Ev::BoardOnline { board } => format!("board {board} back online: readings fed, alarms cleared"),

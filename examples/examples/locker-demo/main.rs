@@ -36,6 +36,7 @@ mod events;
 mod publish;
 mod ui;
 mod wifi;
+mod words;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
