@@ -10,11 +10,25 @@
 //! - [`simcom::SimcomSocket`]: SIMCom SIM7600/A76xx `CIP*` with manual receive (§2.8):
 //!   `AT+CIPRXGET=1`, `AT+NETOPEN`, `AT+CIPOPEN`, `AT+CIPSEND` with `+CIPSEND: <l>,<r>,<c>`,
 //!   `+CIPRXGET: 1,<l>` then `AT+CIPRXGET=2,<l>,<n>`, `AT+CIPCLOSE`, `+IPCLOSE`.
+//!
+//! Each dialect keeps everything that is not I/O in a sans-io core (command lines, result and
+//! read-header parsers, URC sorting into the socket state, counters, the queue of other URCs),
+//! so that a shell only sends and awaits.
 
 pub mod quectel;
 pub mod simcom;
 
 use crate::blocking;
+use crate::mqtt::{COMMAND_MAX, Line};
+
+/// A finished command line, as a core builds it for a shell to send.
+pub(crate) type Text = heapless::Vec<u8, COMMAND_MAX>;
+
+/// The finished `line`, or [`Error::Unsendable`] when it overflowed.
+pub(crate) fn finish<E>(line: &Line, field: &'static str) -> Result<Text, Error<E>> {
+    let line = line.finish(field).map_err(|_| Error::Unsendable)?;
+    heapless::Vec::from_slice(line).map_err(|_| Error::Unsendable)
+}
 
 /// Where a socket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
