@@ -1,5 +1,6 @@
 //! TCP client sockets through a cellular module's own TCP/IP stack, on top of the blocking
-//! driver [`crate::blocking::Modem`].
+//! driver [`crate::blocking::Modem`] and (feature `async`, module `socket::asynch`) the async
+//! driver `crate::asynch::Modem`.
 //!
 //! - [`quectel::QuectelSocket`]: Quectel `QI*` in buffer access mode (reference §2.7):
 //!   `AT+QIACT` attach, `AT+QIOPEN` with its `+QIOPEN: <id>,<err>` result, `AT+QISEND` through
@@ -13,8 +14,10 @@
 //!
 //! Each dialect keeps everything that is not I/O in a sans-io core (command lines, result and
 //! read-header parsers, URC sorting into the socket state, counters, the queue of other URCs),
-//! so that a shell only sends and awaits.
+//! shared by the blocking socket and its async twin, which only send and await.
 
+#[cfg(feature = "async")]
+pub mod asynch;
 pub mod quectel;
 pub mod simcom;
 
