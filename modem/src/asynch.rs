@@ -3,9 +3,10 @@
 //! millisecond [`Clock`], with the same methods as [`crate::blocking::Modem`] and the same
 //! sans-io [`Engine`] underneath.
 //!
-//! While a command waits, the shell reads what the UART has ready, feeds the engine and sleeps
-//! a poll interval (5 ms) with the async delay, so a read never blocks past a deadline and no
-//! executor-specific select is needed. The UART's `read_ready` must report bytes already
+//! While a command waits, the shell reads what the UART has ready one chunk at a time, feeds the
+//! engine and, when nothing was ready, sleeps a poll interval (5 ms) with the async delay, so a
+//! read never blocks past a deadline and no executor-specific select is needed. As in the
+//! blocking shell, it stops reading once the outcome is known, so URCs after it stay in the UART. The UART's `read_ready` must report bytes already
 //! buffered (as interrupt- or DMA-driven async UARTs do).
 //!
 //! # Cancel safety
@@ -177,7 +178,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
         self.uart.write_all(b"\r").await.map_err(Error::Io)?;
         self.uart.flush().await.map_err(Error::Io)?;
         loop {
-            self.poll().await?;
+            // One chunk at a time, as the blocking shell: once the outcome is known, what follows
+            // (URCs) stays in the UART for the caller instead of crowding the URC queue.
+            let more = self.poll_chunk().await?;
             if self.engine.take_prompt()
                 && let Some((bytes, terminator)) = data.take()
             {
@@ -196,7 +199,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> Modem<U, D, C> {
                 }
                 return outcome.map_err(Error::Command);
             }
-            self.delay.delay_ms(self.poll_ms).await;
+            if !more {
+                self.delay.delay_ms(self.poll_ms).await;
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! TCP client sockets through a cellular module's own TCP/IP stack, on top of the blocking
-//! driver [`crate::blocking::Modem`].
+//! driver [`crate::blocking::Modem`] and (feature `async`, module `socket::asynch`) the async
+//! driver `crate::asynch::Modem`.
 //!
 //! - [`quectel::QuectelSocket`]: Quectel `QI*` in buffer access mode (reference §2.7):
 //!   `AT+QIACT` attach, `AT+QIOPEN` with its `+QIOPEN: <id>,<err>` result, `AT+QISEND` through
@@ -10,11 +11,27 @@
 //! - [`simcom::SimcomSocket`]: SIMCom SIM7600/A76xx `CIP*` with manual receive (§2.8):
 //!   `AT+CIPRXGET=1`, `AT+NETOPEN`, `AT+CIPOPEN`, `AT+CIPSEND` with `+CIPSEND: <l>,<r>,<c>`,
 //!   `+CIPRXGET: 1,<l>` then `AT+CIPRXGET=2,<l>,<n>`, `AT+CIPCLOSE`, `+IPCLOSE`.
+//!
+//! Each dialect keeps everything that is not I/O in a sans-io core (command lines, result and
+//! read-header parsers, URC sorting into the socket state, counters, the queue of other URCs),
+//! shared by the blocking socket and its async twin, which only send and await.
 
+#[cfg(feature = "async")]
+pub mod asynch;
 pub mod quectel;
 pub mod simcom;
 
 use crate::blocking;
+use crate::mqtt::{COMMAND_MAX, Line};
+
+/// A finished command line, as a core builds it for a shell to send.
+pub(crate) type Text = heapless::Vec<u8, COMMAND_MAX>;
+
+/// The finished `line`, or [`Error::Unsendable`] when it overflowed.
+pub(crate) fn finish<E>(line: &Line, field: &'static str) -> Result<Text, Error<E>> {
+    let line = line.finish(field).map_err(|_| Error::Unsendable)?;
+    heapless::Vec::from_slice(line).map_err(|_| Error::Unsendable)
+}
 
 /// Where a socket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

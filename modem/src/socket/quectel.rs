@@ -17,11 +17,11 @@
 //! its buffer was read empty (§1.9), so [`QuectelSocket::receive`] always asks the module with
 //! `AT+QIRD` instead of trusting that a URC was seen.
 
-use super::{Error, SocketState};
+use super::{Error, SocketState, Text, finish};
 use crate::blocking::{Clock, LINE, Modem};
 use crate::command::Command;
 use crate::engine::{CommandError, Reply};
-use crate::mqtt::{Line, result_fields};
+use crate::mqtt::{Line, UrcSource, result_fields};
 use crate::params::{Fields, after_prefix};
 use crate::response::parse_qiurc;
 use crate::router::Urc;
@@ -53,24 +53,23 @@ pub struct SocketStats {
     pub other_dropped: u32,
 }
 
-/// A TCP client socket over a Quectel module. `U` is the UART, `D` the delay, `C` the clock.
+/// Everything of the Quectel socket that is not I/O (sans-io): the ids, the state, the counters,
+/// the other URCs, the command lines and the parsers of their replies. The blocking
+/// [`QuectelSocket`] and the async `socket::asynch::QuectelSocket` only send what it builds and
+/// hand back what the module answered.
 #[derive(Debug)]
-pub struct QuectelSocket<U, D, C> {
-    modem: Modem<U, D, C>,
+pub(crate) struct Core {
     context_id: u8,
     connect_id: u8,
-    state: SocketState,
-    readable: bool,
-    stats: SocketStats,
-    other: Deque<Urc<LINE>, OTHER_URCS>,
+    pub(crate) state: SocketState,
+    pub(crate) readable: bool,
+    pub(crate) stats: SocketStats,
+    pub(crate) other: Deque<Urc<LINE>, OTHER_URCS>,
 }
 
-impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
-    /// A closed socket with connection id `connect_id` (0..=11) on PDP context `context_id`
-    /// (1..=16) of a module that has been brought up.
-    pub fn new(modem: Modem<U, D, C>, context_id: u8, connect_id: u8) -> Self {
+impl Core {
+    pub(crate) fn new(context_id: u8, connect_id: u8) -> Self {
         Self {
-            modem,
             context_id,
             connect_id,
             state: SocketState::Closed,
@@ -80,53 +79,10 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
         }
     }
 
-    /// The driver, for other commands.
-    pub fn modem_mut(&mut self) -> &mut Modem<U, D, C> {
-        &mut self.modem
-    }
-
-    /// Gives the driver back.
-    pub fn into_inner(self) -> Modem<U, D, C> {
-        self.modem
-    }
-
-    /// The socket's state as last seen (call [`QuectelSocket::poll`] to read new URCs).
-    pub fn state(&self) -> SocketState {
-        self.state
-    }
-
-    /// Whether a `+QIURC: "recv"` announced data that has not been read empty yet.
-    pub fn readable(&self) -> bool {
-        self.readable
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> SocketStats {
-        self.stats
-    }
-
-    /// The next URC that is not for this socket (`+CEREG`, `+QMTRECV`, ...).
-    pub fn pop_urc(&mut self) -> Option<Urc<LINE>> {
-        self.other.pop_front()
-    }
-
-    /// Reads what the UART has and sorts the queued URCs: `recv` and `closed` for this socket
-    /// (and `pdpdeact` for its context) change its state, the rest is kept for
-    /// [`QuectelSocket::pop_urc`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Modem`] when the UART fails.
-    pub fn poll(&mut self) -> Result<(), Error<U::Error>> {
-        self.absorb();
-        while self.modem.poll_chunk()? {
-            self.absorb();
-        }
-        Ok(())
-    }
-
-    fn absorb(&mut self) {
-        while let Some(urc) = self.modem.pop_urc() {
+    /// Sorts the driver's queued URCs: `recv` and `closed` for this socket (and `pdpdeact` for
+    /// its context) change its state, the rest is kept for `pop_urc`.
+    pub(crate) fn absorb(&mut self, src: &mut impl UrcSource) {
+        while let Some(urc) = src.pop_urc() {
             if let Ok(q) = parse_qiurc(&urc.line) {
                 let mine = q.connect_id == Some(self.connect_id);
                 match q.event {
@@ -153,19 +109,11 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
         }
     }
 
-    fn run(&mut self, command: &Command<'_>, data: Option<&[u8]>) -> Result<Reply<LINE>, Error<U::Error>> {
-        let result = self.modem.execute(command, data.map(|d| (d, None)));
-        self.absorb();
-        Ok(result?)
-    }
+    /// `AT+QIACT?`.
+    pub(crate) const PDP_QUERY: &'static [u8] = b"AT+QIACT?";
 
-    /// Whether PDP context `context_id` is active (`AT+QIACT?`, reference §2.6).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Modem`] when the query fails.
-    pub fn pdp_active(&mut self) -> Result<bool, Error<U::Error>> {
-        let reply = self.run(&Command::new(b"AT+QIACT?"), None)?;
+    /// Reads the reply of [`Core::PDP_QUERY`]: whether this socket's context is active.
+    pub(crate) fn pdp_reply<E>(&self, reply: &Reply<LINE>) -> Result<bool, Error<E>> {
         if reply.lines == 0 {
             return Ok(false);
         }
@@ -175,37 +123,24 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
         Ok(next() == Some(u32::from(self.context_id)) && next() == Some(1))
     }
 
-    /// Activates the PDP context unless it is active (`AT+QIACT=<ctx>`, up to 150 s, reference
-    /// §2.6, §2.13). The APN is configured beforehand (`AT+QICSGP`, or
-    /// [`crate::mqtt::quectel::QuectelMqtt::attach`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Modem`] when a command fails (`ERROR` from `AT+QIACT` when the network refuses).
-    pub fn attach(&mut self) -> Result<(), Error<U::Error>> {
-        if self.pdp_active()? {
-            return Ok(());
-        }
+    /// `AT+QIACT=<ctx>`.
+    pub(crate) fn attach_command<E>(&self) -> Result<Text, Error<E>> {
         let mut line = Line::new("AT+QIACT=");
         line.num(i64::from(self.context_id));
-        let text = copy(line.finish("context_id"))?;
-        self.run(&Command::new(&text), None).map(|_| ())
+        finish(&line, "context_id")
     }
 
-    /// Opens a TCP connection to `host:port` in buffer access mode (reference §2.7, vector
-    /// `qi-008`): `OK`, then `+QIOPEN: <id>,<err>` within 150 s.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Open`] with the module's `<err>`, [`Error::Unsendable`] for a host with a quote
-    /// or control character, [`Error::Modem`] when the command fails or times out.
-    pub fn open(&mut self, host: &str, port: u16) -> Result<(), Error<U::Error>> {
+    /// `AT+QIOPEN=<ctx>,<id>,"TCP","<host>",<port>,0,0`.
+    pub(crate) fn open_command<E>(&self, host: &str, port: u16) -> Result<Text, Error<E>> {
         let mut line = Line::new("AT+QIOPEN=");
         line.num(i64::from(self.context_id)).raw(b",").num(i64::from(self.connect_id)).raw(b",\"TCP\",");
         line.quoted(host.as_bytes(), "host").map_err(|_| Error::Unsendable)?;
         line.raw(b",").num(i64::from(port)).raw(b",0,0");
-        let text = copy(line.finish("host"))?;
-        let reply = self.run(&Command::new(&text), None)?;
+        finish(&line, "host")
+    }
+
+    /// Reads `+QIOPEN: <id>,<err>`; the socket is open when `<err>` is 0.
+    pub(crate) fn open_reply<E>(&mut self, reply: &Reply<LINE>) -> Result<(), Error<E>> {
         let (f, n) = result_fields::<2>(&reply.result, "+QIOPEN").map_err(|_| Error::Malformed)?;
         if n != 2 || f[0] != i32::from(self.connect_id) {
             return Err(Error::Malformed);
@@ -218,34 +153,28 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
         Ok(())
     }
 
-    /// Sends `data` in pieces of at most [`SEND_MAX`] bytes (reference §6.2) with
-    /// `AT+QISEND=<id>,<len>`: the bytes follow the `>` prompt unchanged, then the module
-    /// answers `SEND OK` (reference §1.8, §2.7).
-    ///
-    /// Sending nothing sends no command. When a piece fails, the pieces before it were sent.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotOpen`] unless the socket is open, [`Error::SendFailed`] for `SEND FAIL`,
-    /// [`Error::Modem`] for `ERROR` (not connected) or a timeout.
-    pub fn send(&mut self, data: &[u8]) -> Result<(), Error<U::Error>> {
-        self.absorb();
+    /// The pieces `data` is sent in (at most [`SEND_MAX`] bytes each), or [`Error::NotOpen`]
+    /// unless the socket is open.
+    pub(crate) fn send_pieces<'d, E>(&self, data: &'d [u8]) -> Result<core::slice::Chunks<'d, u8>, Error<E>> {
         if self.state != SocketState::Open {
             return Err(Error::NotOpen);
         }
-        for piece in data.chunks(SEND_MAX) {
-            self.send_piece(piece)?;
-        }
-        Ok(())
+        Ok(data.chunks(SEND_MAX))
     }
 
-    fn send_piece(&mut self, data: &[u8]) -> Result<(), Error<U::Error>> {
+    /// `AT+QISEND=<id>,<len>` for `piece`.
+    pub(crate) fn send_command<E>(&self, piece: &[u8]) -> Result<Text, Error<E>> {
         let mut line = Line::new("AT+QISEND=");
-        line.num(i64::from(self.connect_id)).raw(b",").num(i64::try_from(data.len()).unwrap_or(i64::MAX));
-        let text = copy(line.finish("len"))?;
-        match self.run(&Command::new(&text), Some(data)) {
+        line.num(i64::from(self.connect_id)).raw(b",").num(i64::try_from(piece.len()).unwrap_or(i64::MAX));
+        finish(&line, "len")
+    }
+
+    /// Reads the outcome of [`Core::send_command`] for a piece of `len` bytes: `SEND OK`
+    /// counts the bytes, `SEND FAIL` is [`Error::SendFailed`].
+    pub(crate) fn send_reply<E>(&mut self, outcome: Result<Reply<LINE>, Error<E>>, len: usize) -> Result<(), Error<E>> {
+        match outcome {
             Ok(_) => {
-                self.stats.sent = self.stats.sent.saturating_add(u32::try_from(data.len()).unwrap_or(u32::MAX));
+                self.stats.sent = self.stats.sent.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
                 Ok(())
             }
             Err(Error::Modem(crate::blocking::Error::Command(CommandError::Failed("SEND FAIL")))) => {
@@ -256,28 +185,28 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
         }
     }
 
-    /// Reads what the module holds for the socket into `buf` with `AT+QIRD=<id>,<n>` (at most
-    /// [`READ_MAX`] bytes per call) and returns how many bytes were read; 0 means the buffer is
-    /// empty (`+QIRD: 0`, vector `qi-003`). Data the module received before the peer closed
-    /// can still be read.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotOpen`] when the socket was closed by the host, [`Error::Malformed`] for a bad
-    /// header, [`Error::Modem`] when the command fails.
-    pub fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Error<U::Error>> {
-        self.absorb();
+    /// `AT+QIRD=<id>,<n>` for a buffer of `capacity` bytes, with `n`; `None` when nothing can be
+    /// asked for (an empty buffer). [`Error::NotOpen`] when the host closed the socket.
+    pub(crate) fn receive_command<E>(&self, capacity: usize) -> Result<Option<(Text, usize)>, Error<E>> {
         if self.state == SocketState::Closed {
             return Err(Error::NotOpen);
         }
-        let want = buf.len().min(READ_MAX);
+        let want = capacity.min(READ_MAX);
         if want == 0 {
-            return Ok(0);
+            return Ok(None);
         }
         let mut line = Line::new("AT+QIRD=");
         line.num(i64::from(self.connect_id)).raw(b",").num(i64::try_from(want).unwrap_or(0));
-        let text = copy(line.finish("len"))?;
-        let reply = self.run(&Command::new(&text), None)?;
+        Ok(Some((finish(&line, "len")?, want)))
+    }
+
+    /// Reads `+QIRD: <m>` and its `m` bytes (asked for `want`) into `buf`; returns `m`.
+    pub(crate) fn receive_reply<E>(
+        &mut self,
+        reply: &Reply<LINE>,
+        want: usize,
+        buf: &mut [u8],
+    ) -> Result<usize, Error<E>> {
         let (f, n) = result_fields::<3>(&reply.line, "+QIRD").map_err(|_| Error::Malformed)?;
         let len = usize::try_from(f[0]).map_err(|_| Error::Malformed)?;
         if n != 1 || len != reply.data.len() || len > want {
@@ -292,6 +221,161 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
         Ok(len)
     }
 
+    /// `AT+QICLOSE=<id>`.
+    pub(crate) fn close_command<E>(&self) -> Result<Text, Error<E>> {
+        let mut line = Line::new("AT+QICLOSE=");
+        line.num(i64::from(self.connect_id));
+        finish(&line, "connect_id")
+    }
+
+    /// The module answered [`Core::close_command`].
+    pub(crate) fn closed(&mut self) {
+        self.state = SocketState::Closed;
+        self.readable = false;
+    }
+}
+
+/// A TCP client socket over a Quectel module. `U` is the UART, `D` the delay, `C` the clock.
+#[derive(Debug)]
+pub struct QuectelSocket<U, D, C> {
+    modem: Modem<U, D, C>,
+    core: Core,
+}
+
+impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
+    /// A closed socket with connection id `connect_id` (0..=11) on PDP context `context_id`
+    /// (1..=16) of a module that has been brought up.
+    pub fn new(modem: Modem<U, D, C>, context_id: u8, connect_id: u8) -> Self {
+        Self { modem, core: Core::new(context_id, connect_id) }
+    }
+
+    /// The driver, for other commands.
+    pub fn modem_mut(&mut self) -> &mut Modem<U, D, C> {
+        &mut self.modem
+    }
+
+    /// Gives the driver back.
+    pub fn into_inner(self) -> Modem<U, D, C> {
+        self.modem
+    }
+
+    /// The socket's state as last seen (call [`QuectelSocket::poll`] to read new URCs).
+    pub fn state(&self) -> SocketState {
+        self.core.state
+    }
+
+    /// Whether a `+QIURC: "recv"` announced data that has not been read empty yet.
+    pub fn readable(&self) -> bool {
+        self.core.readable
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> SocketStats {
+        self.core.stats
+    }
+
+    /// The next URC that is not for this socket (`+CEREG`, `+QMTRECV`, ...).
+    pub fn pop_urc(&mut self) -> Option<Urc<LINE>> {
+        self.core.other.pop_front()
+    }
+
+    /// Reads what the UART has and sorts the queued URCs: `recv` and `closed` for this socket
+    /// (and `pdpdeact` for its context) change its state, the rest is kept for
+    /// [`QuectelSocket::pop_urc`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Modem`] when the UART fails.
+    pub fn poll(&mut self) -> Result<(), Error<U::Error>> {
+        self.core.absorb(&mut self.modem);
+        while self.modem.poll_chunk()? {
+            self.core.absorb(&mut self.modem);
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, text: &[u8], data: Option<&[u8]>) -> Result<Reply<LINE>, Error<U::Error>> {
+        let result = self.modem.execute(&Command::new(text), data.map(|d| (d, None)));
+        self.core.absorb(&mut self.modem);
+        Ok(result?)
+    }
+
+    /// Whether PDP context `context_id` is active (`AT+QIACT?`, reference §2.6).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Modem`] when the query fails.
+    pub fn pdp_active(&mut self) -> Result<bool, Error<U::Error>> {
+        let reply = self.run(Core::PDP_QUERY, None)?;
+        self.core.pdp_reply(&reply)
+    }
+
+    /// Activates the PDP context unless it is active (`AT+QIACT=<ctx>`, up to 150 s, reference
+    /// §2.6, §2.13). The APN is configured beforehand (`AT+QICSGP`, or
+    /// [`crate::mqtt::quectel::QuectelMqtt::attach`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Modem`] when a command fails (`ERROR` from `AT+QIACT` when the network refuses).
+    pub fn attach(&mut self) -> Result<(), Error<U::Error>> {
+        if self.pdp_active()? {
+            return Ok(());
+        }
+        let text = self.core.attach_command()?;
+        self.run(&text, None).map(|_| ())
+    }
+
+    /// Opens a TCP connection to `host:port` in buffer access mode (reference §2.7, vector
+    /// `qi-008`): `OK`, then `+QIOPEN: <id>,<err>` within 150 s.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Open`] with the module's `<err>`, [`Error::Unsendable`] for a host with a quote
+    /// or control character, [`Error::Modem`] when the command fails or times out.
+    pub fn open(&mut self, host: &str, port: u16) -> Result<(), Error<U::Error>> {
+        let text = self.core.open_command(host, port)?;
+        let reply = self.run(&text, None)?;
+        self.core.open_reply(&reply)
+    }
+
+    /// Sends `data` in pieces of at most [`SEND_MAX`] bytes (reference §6.2) with
+    /// `AT+QISEND=<id>,<len>`: the bytes follow the `>` prompt unchanged, then the module
+    /// answers `SEND OK` (reference §1.8, §2.7).
+    ///
+    /// Sending nothing sends no command. When a piece fails, the pieces before it were sent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`] unless the socket is open, [`Error::SendFailed`] for `SEND FAIL`,
+    /// [`Error::Modem`] for `ERROR` (not connected) or a timeout.
+    pub fn send(&mut self, data: &[u8]) -> Result<(), Error<U::Error>> {
+        self.core.absorb(&mut self.modem);
+        for piece in self.core.send_pieces(data)? {
+            let text = self.core.send_command(piece)?;
+            let outcome = self.run(&text, Some(piece));
+            self.core.send_reply(outcome, piece.len())?;
+        }
+        Ok(())
+    }
+
+    /// Reads what the module holds for the socket into `buf` with `AT+QIRD=<id>,<n>` (at most
+    /// [`READ_MAX`] bytes per call) and returns how many bytes were read; 0 means the buffer is
+    /// empty (`+QIRD: 0`, vector `qi-003`). Data the module received before the peer closed
+    /// can still be read.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`] when the socket was closed by the host, [`Error::Malformed`] for a bad
+    /// header, [`Error::Modem`] when the command fails.
+    pub fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Error<U::Error>> {
+        self.core.absorb(&mut self.modem);
+        let Some((text, want)) = self.core.receive_command(buf.len())? else {
+            return Ok(0);
+        };
+        let reply = self.run(&text, None)?;
+        self.core.receive_reply(&reply, want, buf)
+    }
+
     /// Closes the socket (`AT+QICLOSE=<id>`, up to 10 s, reference §2.7); needed after a peer
     /// close too, to free the connection id.
     ///
@@ -299,17 +383,9 @@ impl<U: Read + Write + ReadReady, D: DelayNs, C: Clock> QuectelSocket<U, D, C> {
     ///
     /// [`Error::Modem`] when the command fails.
     pub fn close(&mut self) -> Result<(), Error<U::Error>> {
-        let mut line = Line::new("AT+QICLOSE=");
-        line.num(i64::from(self.connect_id));
-        let text = copy(line.finish("connect_id"))?;
-        self.run(&Command::new(&text), None)?;
-        self.state = SocketState::Closed;
-        self.readable = false;
+        let text = self.core.close_command()?;
+        self.run(&text, None)?;
+        self.core.closed();
         Ok(())
     }
-}
-
-fn copy<E>(line: Result<&[u8], &'static str>) -> Result<heapless::Vec<u8, { crate::mqtt::COMMAND_MAX }>, Error<E>> {
-    let line = line.map_err(|_| Error::Unsendable)?;
-    heapless::Vec::from_slice(line).map_err(|_| Error::Unsendable)
 }
