@@ -6,8 +6,9 @@
 //! While a command waits, the shell reads what the UART has ready one chunk at a time, feeds the
 //! engine and, when nothing was ready, sleeps a poll interval (5 ms) with the async delay, so a
 //! read never blocks past a deadline and no executor-specific select is needed. As in the
-//! blocking shell, it stops reading once the outcome is known, so URCs after it stay in the UART. The UART's `read_ready` must report bytes already
-//! buffered (as interrupt- or DMA-driven async UARTs do).
+//! blocking shell, it stops reading once the outcome is known, so URCs after it stay in the
+//! UART. The UART's `read_ready` must report bytes already buffered (as interrupt- or
+//! DMA-driven async UARTs do).
 //!
 //! # Cancel safety
 //! Dropping a command future midway leaves the engine with the command pending: the next
