@@ -653,7 +653,9 @@ pub(crate) fn encode_reply(reply: &NativeReply, out: &mut [u8]) -> Result<usize,
             w.push(max_simultaneous)?;
             write_minimal_set(&mut w, locks)?;
         }
-        NativeReply::Events { lost, more, first, now_ms, events, .. } => {
+        // `ref`: the batch is up to 29 events (about 350 bytes); bound by value it would be
+        // copied onto the stack, which a board with 2 KiB of RAM feels (examples/firmware).
+        NativeReply::Events { lost, more, first, now_ms, ref events, .. } => {
             let flags = if lost { FLAG_LOST } else { 0 } | if more { FLAG_MORE } else { 0 };
             w.push(flags)?;
             w.extend(&first.to_be_bytes())?;
