@@ -309,6 +309,14 @@ fn cloud_sync_over_simcom_through_a_real_mosquitto_broker() {
     cloud_sync_through_mosquitto("simcom");
 }
 
+/// The same over the ESP-AT client (`--uplink esp-at`): the simulated ESP32's MQTT client
+/// connects to Mosquitto; its will (`AT+MQTTCONNCFG`, retained) is published when the Wi-Fi
+/// drops at the outage.
+#[test]
+fn cloud_sync_over_esp_at_through_a_real_mosquitto_broker() {
+    cloud_sync_through_mosquitto("esp-at");
+}
+
 fn cloud_sync_through_mosquitto(uplink: &str) {
     let Some(broker) = mosquitto() else { return };
     let port = broker.port;

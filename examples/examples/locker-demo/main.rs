@@ -94,8 +94,8 @@ struct Args {
     /// Baud rate of --scanner-port.
     #[arg(long, default_value_t = 9600)]
     scanner_baud: u32,
-    /// Publish to a real MQTT broker (e.g. Mosquitto) at HOST:PORT: the simulated cellular
-    /// modem's built-in MQTT client connects to it (`--uplink cellular` or `simcom` only).
+    /// Publish to a real MQTT broker (e.g. Mosquitto) at HOST:PORT: the simulated module's
+    /// built-in MQTT client connects to it (`--uplink cellular`, `simcom` or `esp-at`).
     /// Default: an in-process recording broker.
     #[arg(long, value_name = "HOST:PORT")]
     mqtt: Option<String>,
@@ -109,8 +109,8 @@ struct Args {
     /// The uplink: `cellular` (modem's Quectel MQTT client over the simulated Quectel modem),
     /// `simcom` (the SIMCom client over the simulated SIMCom modem; its will cannot be
     /// retained), `esp-at` (the ESP-AT client over a simulated ESP32 joined to a simulated
-    /// Wi-Fi AP; not with --mqtt) or `memory` (an in-process sink implementing the same Uplink
-    /// trait; not with --mqtt).
+    /// Wi-Fi AP) or `memory` (an in-process sink implementing the same Uplink trait; not with
+    /// --mqtt).
     #[arg(long, default_value = "cellular")]
     uplink: String,
     /// Write the messages the simulated module/broker recorded as delivered to FILE, one JSON
@@ -119,7 +119,7 @@ struct Args {
     dump_published: Option<String>,
     /// Write the last will the far end was given to FILE as one JSON object:
     /// {"will": {"topic","payload","qos","retain"} or null, "published_by_broker": count, or null
-    /// when no simulated broker can publish it (esp-at)}.
+    /// when the link does not report it (esp-at reports the will as its module received it)}.
     #[arg(long, value_name = "FILE")]
     dump_will: Option<String>,
     /// Locker id in the MQTT topics.
@@ -233,13 +233,12 @@ fn run(args: &Args) -> Result<u64, String> {
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE).with_will_retain(false))
         }
         ("esp-at", None) => {
-            let link = WifiLink::new()?;
+            let link = WifiLink::new(RecordingBroker::new())?;
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
         }
         ("esp-at", Some(_)) => {
-            Err("--uplink esp-at with --mqtt: the simulated ESP-AT module has no TCP bridge to a real broker \
-             (use --uplink cellular or simcom with --mqtt)"
-                .into())
+            let link = WifiLink::new(real_broker()?)?;
+            run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
         }
         ("memory", None) => {
             run_with(args, mode, Publisher::new(RecordingUplink::new(), &args.locker_id, &host, port, QUEUE))

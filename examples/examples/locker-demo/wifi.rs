@@ -1,6 +1,8 @@
 //! The Wi-Fi uplink (`--uplink esp-at`): modem's real ESP-AT MQTT client (`EspUplink`:
 //! `AT+CWJAP`, `AT+MQTTUSERCFG`, `AT+MQTTCONNCFG`, `AT+MQTTCONN`, `AT+MQTTPUB[RAW]`) over the
-//! simulated ESP32 module (`EspSim`), with one access point configured in the simulator.
+//! simulated ESP32 module (`EspSim`), with one access point configured in the simulator. The
+//! module's built-in MQTT client talks to an in-process recording broker, or to a real broker
+//! with `--mqtt HOST:PORT` (modem's `TcpBroker`, as on the cellular links).
 //!
 //! The network outage is the access point going away: the module reports `WIFI DISCONNECT`
 //! and `+MQTTDISCONNECTED:0` (`EspSim::schedule_wifi_drop`), and until the network is back
@@ -8,13 +10,15 @@
 //! reconnection attempt goes through the real join path and fails there.
 //!
 //! The ESP-AT module takes the will with `AT+MQTTCONNCFG` (retained like on the Quectel link);
-//! `EspSim` has no broker behind it, so the will is configured but never published in the
-//! simulation. `EspSim` has no TCP bridge either: `--mqtt` is refused with this link.
+//! the Wi-Fi drop cuts the module's connection without DISCONNECT, so the broker publishes it.
+//! `--dump-will` reports the will as the module received it, not how often a broker published
+//! it. `--dump-published` is the module's record of what its broker accepted
+//! (`EspSim::published`), the same with either broker.
 
 use modem::blocking::Modem;
 use modem::esp::client::EspUplink;
-use modem::sim::SimClock;
 use modem::sim::esp::EspSim;
+use modem::sim::{SimBroker, SimClock};
 use modem::uplink::{LinkState, Message, QoS, Session, Uplink};
 
 use crate::publish::{Network, Sent};
@@ -36,15 +40,16 @@ pub struct WifiLink {
 }
 
 impl WifiLink {
-    /// A simulated ESP-AT module with one access point, brought up (`ready`, `ATE0`, station
-    /// mode); the client joins on its first connection.
+    /// A simulated ESP-AT module with one access point whose MQTT client uses `broker`, brought
+    /// up (`ready`, `ATE0`, station mode); the client joins on its first connection.
     ///
     /// # Errors
     /// The module did not come up.
-    pub fn new() -> Result<Self, String> {
+    pub fn new(broker: impl SimBroker + 'static) -> Result<Self, String> {
         let clock = SimClock::new();
         let mut sim = EspSim::new(clock.clone());
         sim.add_ap(SSID, PASSWORD, RSSI);
+        sim.set_broker(Box::new(broker));
         let modem = Modem::new(sim, clock.clone(), clock);
         let mut mqtt = EspUplink::new(modem, SSID, PASSWORD).map_err(|e| format!("esp-at: {e}"))?;
         mqtt.start(2_000).map_err(|e| format!("esp-at bring-up: {e}"))?;
@@ -95,7 +100,8 @@ impl Uplink for WifiLink {
 impl Network for WifiLink {
     fn set_network(&mut self, up: bool) {
         if !up {
-            // The AP goes away now: `WIFI DISCONNECT`, `+MQTTDISCONNECTED:0`.
+            // The AP goes away now: `WIFI DISCONNECT`, `+MQTTDISCONNECTED:0`; the broker sees
+            // the connection drop and publishes the will.
             let sim = self.sim();
             let now = sim.clock().now_ms();
             sim.schedule_wifi_drop(now);
@@ -112,7 +118,8 @@ impl Network for WifiLink {
     }
 
     fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
-        // `AT+MQTTCONNCFG` as the module received it; no simulated broker publishes it.
+        // `AT+MQTTCONNCFG` as the module received it; how often the broker published it is not
+        // reported for this link.
         let given = self.sim().mqtt_config().will.clone();
         let given =
             given.map(|(topic, payload, qos, retain)| Sent { topic, payload: payload.into_bytes(), qos, retain });

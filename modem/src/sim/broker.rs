@@ -113,6 +113,30 @@ pub fn topic_matches(filter: &str, topic: &str) -> bool {
     }
 }
 
+/// Why [`open_and_connect`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectFailure {
+    /// The network connection could not be opened.
+    Unreachable,
+    /// CONNECT was refused (a CONNACK code other than 0), unanswered or cut.
+    Refused,
+}
+
+/// Opens the network connection and sends CONNECT: the one step of modules whose single command
+/// does both (SIMCom `AT+CMQTTCONNECT`, ESP-AT `AT+MQTTCONN`).
+pub(crate) fn open_and_connect(
+    broker: &mut dyn SimBroker,
+    host: &str,
+    port: u16,
+    request: &ConnectRequest,
+) -> Result<(), ConnectFailure> {
+    broker.open(host, port).map_err(|_| ConnectFailure::Unreachable)?;
+    match broker.connect(request) {
+        Ok(0) => Ok(()),
+        _ => Err(ConnectFailure::Refused),
+    }
+}
+
 /// A PUBLISH the recording broker received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {

@@ -12,26 +12,36 @@
 //! `AT+MQTTCONN=...`/`?`, `AT+MQTTPUB`, `AT+MQTTPUBRAW` (`>`, the data, `+MQTTPUB:OK`),
 //! `AT+MQTTSUB`, `AT+MQTTUNSUB`, `AT+MQTTCLEAN`. Anything else is `ERROR`.
 //!
-//! Published messages are recorded ([`EspSim::published`]); incoming messages, `+IPD` data,
-//! Wi-Fi drops (also in the middle of a send) and arbitrary URCs are scripted at virtual times.
+//! The module's MQTT client goes through a [`SimBroker`], as the cellular [`super::Sim`]'s does
+//! ([`EspSim::set_broker`]; by default a fresh [`RecordingBroker`], or a
+//! [`super::TcpBroker`] to reach a real broker): `AT+MQTTCONN` opens the connection and sends
+//! CONNECT (client id, user name and password of `AT+MQTTUSERCFG`, keep-alive, clean session and
+//! will of `AT+MQTTCONNCFG`), `AT+MQTTPUB`/`AT+MQTTPUBRAW` publish with their QoS and retain flag,
+//! `AT+MQTTSUB` subscribes, `AT+MQTTCLEAN` disconnects cleanly, and a Wi-Fi drop or `AT+RST`
+//! cuts the link without DISCONNECT (the broker then publishes the will). Messages the broker
+//! delivers come back as `+MQTTSUBRECV:0,"<topic>",<len>,<data>` when the module has nothing
+//! else to send; a broker that drops the connection gives `+MQTTDISCONNECTED:0`. Broker
+//! failures end the command as the module's other failures do: `ERROR` for `AT+MQTTCONN`,
+//! `AT+MQTTPUB` and `AT+MQTTSUB`, `+MQTTPUB:FAIL` for `AT+MQTTPUBRAW`.
+//! `AT+MQTTUNSUB` only changes the module's own subscription list: the broker seam has no
+//! UNSUBSCRIBE.
+//!
+//! The messages the broker accepted are also recorded on the module's side
+//! ([`EspSim::published`]), whatever broker is behind it; incoming messages (bypassing the
+//! broker), `+IPD` data, Wi-Fi drops (also in the middle of a send) and arbitrary URCs are
+//! scripted at virtual times.
 
+use super::broker::{BrokerMessage, ConnectRequest, RecordingBroker, SimBroker, open_and_connect};
 use super::{SimClock, SimError, Split};
+use std::boxed::Box;
 use std::collections::BTreeMap;
 use std::string::String;
 use std::vec::Vec;
 
-/// A message the module published for the host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    /// Topic.
-    pub topic: String,
-    /// Payload bytes.
-    pub payload: Vec<u8>,
-    /// QoS 0..=2.
-    pub qos: u8,
-    /// Retain flag.
-    pub retain: bool,
-}
+pub use super::broker::topic_matches;
+
+/// A message the module published for the host (and its broker accepted).
+pub type Published = BrokerMessage;
 
 /// The MQTT configuration the host gave (`AT+MQTTUSERCFG`, `AT+MQTTCONNCFG`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,22 +150,6 @@ fn split_params(text: &[u8]) -> Vec<Param> {
     out
 }
 
-/// Whether an MQTT topic matches a subscription filter (`+` one level, `#` the rest; MQTT
-/// 3.1.1 §4.7).
-pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
-}
-
 /// The simulated ESP-AT module. See the module documentation.
 #[derive(Debug)]
 pub struct EspSim {
@@ -182,6 +176,7 @@ pub struct EspSim {
     mqtt_user_set: bool,
     mqtt_connected: bool,
     subscriptions: Vec<(String, u8)>,
+    broker: Box<dyn SimBroker>,
     published: Vec<Published>,
     tcp_sent: Vec<Vec<u8>>,
     commands: Vec<Vec<u8>>,
@@ -216,6 +211,7 @@ impl EspSim {
             mqtt_user_set: false,
             mqtt_connected: false,
             subscriptions: Vec::new(),
+            broker: Box::new(RecordingBroker::new()),
             published: Vec::new(),
             tcp_sent: Vec::new(),
             commands: Vec::new(),
@@ -241,6 +237,13 @@ impl EspSim {
     /// Sets the time between a command and its reply (default 20 ms).
     pub fn set_latency_ms(&mut self, ms: u64) {
         self.latency_ms = ms;
+    }
+
+    /// Replaces the broker behind the module's MQTT client (default: a fresh
+    /// [`RecordingBroker`]). Give a [`RecordingBroker`] clone to inspect what reached it, or a
+    /// [`super::TcpBroker`] to reach a real broker.
+    pub fn set_broker(&mut self, broker: Box<dyn SimBroker>) {
+        self.broker = broker;
     }
 
     /// Adds an access point the station can join, with the RSSI `AT+CWJAP?` reports.
@@ -271,8 +274,9 @@ impl EspSim {
         self.actions.push((at_ms, Action::WifiDrop));
     }
 
-    /// At `at_ms` the broker delivers a message: `+MQTTSUBRECV:0,"<topic>",<len>,<payload>` if a
-    /// subscription matches and the session is connected (otherwise nothing).
+    /// At `at_ms` a message arrives as if from the broker (without going through it):
+    /// `+MQTTSUBRECV:0,"<topic>",<len>,<payload>` if one of the module's subscriptions matches
+    /// and the session is connected (otherwise nothing).
     pub fn schedule_message(&mut self, at_ms: u64, topic: &str, payload: &[u8]) {
         self.actions.push((at_ms, Action::Message(topic.into(), payload.to_vec())));
     }
@@ -293,7 +297,7 @@ impl EspSim {
         self.actions.push((at_ms, Action::Urc(line.to_vec())));
     }
 
-    /// The messages published so far, in order.
+    /// The messages the module published so far and its broker accepted, in order.
     pub fn published(&self) -> &[Published] {
         &self.published
     }
@@ -358,7 +362,54 @@ impl EspSim {
             self.emit_line(at, b"CLOSED");
         }
         if core::mem::take(&mut self.mqtt_connected) {
+            // No DISCONNECT goes out: the broker sees the link drop and publishes the will.
+            self.broker.drop_link();
             self.emit_line(at, b"+MQTTDISCONNECTED:0");
+        }
+    }
+
+    /// `+MQTTDISCONNECTED:0` when the broker closed the connection behind the module's back.
+    fn check_broker_link(&mut self, at: u64) {
+        if self.mqtt_connected && !self.broker.is_connected() {
+            self.mqtt_connected = false;
+            self.emit_line(at, b"+MQTTDISCONNECTED:0");
+        }
+    }
+
+    /// `+MQTTSUBRECV:0,"<topic>",<len>,<data>`: the data is counted, not framed (ESP-AT.md §6).
+    fn emit_message(&mut self, at: u64, topic: &str, payload: &[u8]) {
+        let mut bytes = format!("\r\n+MQTTSUBRECV:0,\"{topic}\",{},", payload.len()).into_bytes();
+        bytes.extend_from_slice(payload);
+        bytes.extend_from_slice(b"\r\n");
+        self.emit(at, &bytes);
+    }
+
+    /// Hands `message` to the broker; records it when the broker accepted it.
+    fn publish_to_broker(&mut self, message: BrokerMessage) -> bool {
+        let accepted = self.mqtt_connected && self.broker.publish(&message, false).is_ok();
+        if accepted {
+            self.published.push(message);
+        }
+        accepted
+    }
+
+    /// The CONNECT the module sends for its `AT+MQTTUSERCFG` and `AT+MQTTCONNCFG`.
+    fn connect_request(&self) -> ConnectRequest {
+        let m = &self.mqtt;
+        // ESP-AT.md §6: keep-alive 0 means 120 s. An empty user name means none (MQTT 3.1.1
+        // §3.1.2.9 allows no password without a user name), an empty will topic no will
+        // *(inference: the documentation does not say)*.
+        ConnectRequest {
+            client_id: m.client_id.clone(),
+            keepalive_s: if m.keepalive == 0 { 120 } else { m.keepalive },
+            clean_session: !m.disable_clean_session,
+            credentials: (!m.username.is_empty()).then(|| (m.username.clone(), m.password.clone())),
+            will: m.will.as_ref().filter(|w| !w.0.is_empty()).map(|(topic, message, qos, retain)| BrokerMessage {
+                topic: topic.clone(),
+                payload: message.clone().into_bytes(),
+                qos: *qos,
+                retain: *retain,
+            }),
         }
     }
 
@@ -374,6 +425,14 @@ impl EspSim {
             }
         });
         due.sort_by_key(|d| d.0);
+        // Messages from the broker are sent when the module has nothing else to send (not inside
+        // a command's reply or while it reads data after a prompt), as on the cellular `Sim`.
+        if self.mqtt_connected && self.out.is_empty() && self.raw.is_none() {
+            for m in self.broker.poll() {
+                self.emit_message(now, &m.topic, &m.payload);
+            }
+            self.check_broker_link(now);
+        }
         for (at, action) in due {
             match action {
                 Action::Urc(line) => self.emit_line(at, &line),
@@ -382,10 +441,7 @@ impl EspSim {
                 Action::Message(topic, payload) => {
                     let wanted = self.subscriptions.iter().any(|(f, _)| topic_matches(f, &topic));
                     if self.mqtt_connected && wanted {
-                        let mut bytes = format!("\r\n+MQTTSUBRECV:0,\"{topic}\",{},", payload.len()).into_bytes();
-                        bytes.extend_from_slice(&payload);
-                        bytes.extend_from_slice(b"\r\n");
-                        self.emit(at, &bytes);
+                        self.emit_message(at, &topic, &payload);
                     }
                 }
             }
@@ -565,12 +621,18 @@ impl EspSim {
                 } else {
                     let (host, port) = (p(1).string(), p(2).num().unwrap_or(0) as u16);
                     self.mqtt.broker = Some((host.clone(), port));
-                    self.mqtt_connected = true;
-                    let at = at.saturating_add(200);
-                    let reconnect = p(3).num().unwrap_or(0);
-                    self.emit_line(at, format!("+MQTTCONNECTED:0,1,\"{host}\",\"{port}\",\"\",{reconnect}").as_bytes());
-                    self.emit_line(at, b"OK");
-                    return;
+                    let request = self.connect_request();
+                    if open_and_connect(&mut *self.broker, &host, port, &request).is_err() {
+                        vec![b"ERROR".to_vec()]
+                    } else {
+                        self.mqtt_connected = true;
+                        let at = at.saturating_add(200);
+                        let reconnect = p(3).num().unwrap_or(0);
+                        let report = format!("+MQTTCONNECTED:0,1,\"{host}\",\"{port}\",\"\",{reconnect}");
+                        self.emit_line(at, report.as_bytes());
+                        self.emit_line(at, b"OK");
+                        return;
+                    }
                 }
             }
             (b"AT+MQTTPUB", false, 5) => {
@@ -578,13 +640,15 @@ impl EspSim {
                     // AT_MQTT_IN_DISCONNECTED_STATE (MQTT Error Codes).
                     vec![b"ERR CODE:0x00006051".to_vec(), b"ERROR".to_vec()]
                 } else {
-                    self.published.push(Published {
+                    let message = BrokerMessage {
                         topic: p(1).string(),
                         payload: p(2).text().to_vec(),
                         qos: p(3).num().unwrap_or(0) as u8,
                         retain: p(4).num() == Some(1),
-                    });
-                    vec![ok]
+                    };
+                    let accepted = self.publish_to_broker(message);
+                    self.emit_line(at, if accepted { b"OK" } else { b"ERROR" });
+                    return self.check_broker_link(at);
                 }
             }
             (b"AT+MQTTPUBRAW", false, 5) => {
@@ -607,8 +671,16 @@ impl EspSim {
                 } else if self.subscriptions.iter().any(|s| s.0 == filter) {
                     vec![b"ALREADY SUBSCRIBE".to_vec(), ok]
                 } else {
-                    self.subscriptions.push((filter, p(2).num().unwrap_or(0) as u8));
-                    vec![ok]
+                    let qos = p(2).num().unwrap_or(0) as u8;
+                    match self.broker.subscribe(&filter, qos) {
+                        // SUBACK 0x80 is a refusal (MQTT 3.1.1 §3.9.3).
+                        Ok(granted) if granted <= 2 => {
+                            self.subscriptions.push((filter, qos));
+                            self.emit_line(at, b"OK");
+                        }
+                        _ => self.emit_line(at, b"ERROR"),
+                    }
+                    return self.check_broker_link(at);
                 }
             }
             (b"AT+MQTTUNSUB", false, 2) => {
@@ -618,7 +690,9 @@ impl EspSim {
                 if before == self.subscriptions.len() { vec![b"NO UNSUBSCRIBE".to_vec(), ok] } else { vec![ok] }
             }
             (b"AT+MQTTCLEAN", false, 1) => {
-                self.mqtt_connected = false;
+                if core::mem::take(&mut self.mqtt_connected) {
+                    self.broker.disconnect();
+                }
                 self.mqtt_user_set = false;
                 self.subscriptions.clear();
                 vec![ok]
@@ -653,17 +727,13 @@ impl EspSim {
                 }
             }
             RawKind::MqttPubRaw => {
-                if raw.fail {
-                    self.emit_line(at, b"+MQTTPUB:FAIL");
-                } else {
-                    self.published.push(Published {
-                        topic: raw.topic,
-                        payload: raw.bytes,
-                        qos: raw.qos,
-                        retain: raw.retain,
-                    });
+                let message = BrokerMessage { topic: raw.topic, payload: raw.bytes, qos: raw.qos, retain: raw.retain };
+                if !raw.fail && self.publish_to_broker(message) {
                     self.emit_line(at, b"+MQTTPUB:OK");
+                } else {
+                    self.emit_line(at, b"+MQTTPUB:FAIL");
                 }
+                self.check_broker_link(at);
             }
         }
     }
@@ -792,13 +862,5 @@ mod tests {
         let p = split_params(br#"0,"a\,b\"c",12,"",x"#);
         let texts: Vec<&[u8]> = p.iter().map(Param::text).collect();
         assert_eq!(texts, vec![&b"0"[..], b"a,b\"c", b"12", b"", b"x"]);
-    }
-
-    #[test]
-    fn filters() {
-        assert!(topic_matches("lockers/+/cmd", "lockers/7/cmd"));
-        assert!(topic_matches("lockers/#", "lockers/7/cmd"));
-        assert!(!topic_matches("lockers/+/cmd", "lockers/7/state"));
-        assert!(!topic_matches("a/b", "a"));
     }
 }

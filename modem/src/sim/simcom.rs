@@ -12,7 +12,7 @@
 //! *(the code for "not connected" is an inference)*, 23 already started.
 
 use super::answer::{Answer, DataInput, Sink, num, params, text};
-use super::broker::BrokerMessage;
+use super::broker::{BrokerMessage, ConnectFailure, ConnectRequest, open_and_connect};
 use super::mqtt::{Mqtt, PendingData};
 use std::string::String;
 use std::vec::Vec;
@@ -117,25 +117,21 @@ impl Mqtt {
                 self.keepalive_s = u16::try_from(keepalive).unwrap_or(60);
                 self.clean_session = clean == 1;
                 let idx = num(&p, 0).unwrap_or(0);
-                let err = if self.broker.open(&host, port).is_err() {
-                    3
-                } else {
-                    let credentials = text(&p, 4).zip(text(&p, 5));
-                    let request = super::broker::ConnectRequest {
-                        client_id,
-                        keepalive_s: self.keepalive_s,
-                        clean_session: self.clean_session,
-                        credentials,
-                        will: self.will.clone(),
-                    };
-                    match self.broker.connect(&request) {
-                        Ok(0) => {
-                            self.connected = true;
-                            self.opened = u8::try_from(idx).ok();
-                            0
-                        }
-                        _ => 1,
+                let request = ConnectRequest {
+                    client_id,
+                    keepalive_s: self.keepalive_s,
+                    clean_session: self.clean_session,
+                    credentials: text(&p, 4).zip(text(&p, 5)),
+                    will: self.will.clone(),
+                };
+                let err = match open_and_connect(&mut *self.broker, &host, port, &request) {
+                    Ok(()) => {
+                        self.connected = true;
+                        self.opened = u8::try_from(idx).ok();
+                        0
                     }
+                    Err(ConnectFailure::Unreachable) => 3,
+                    Err(ConnectFailure::Refused) => 1,
                 };
                 Answer::ok_then(result, format!("+CMQTTCONNECT: {idx},{err}").into_bytes())
             }
