@@ -97,13 +97,11 @@ fn check_outage(link: &str, events: &[Value], published: &[Value]) {
 
 /// Presence: every link hands over the `offline` will on the presence topic. It is retained
 /// where the module can retain it; SIMCom's `AT+CMQTTWILLMSG` has no retain flag, so there it
-/// is live only. Where a simulated broker sits behind the module it publishes the will once,
-/// at the outage (the end of the day is a clean DISCONNECT: no will); the ESP-AT link reports
-/// only the configuration its module received (`AT+MQTTCONNCFG`).
+/// is live only. The simulated broker behind each module publishes the will once, at the
+/// outage (the end of the day is a clean DISCONNECT: no will).
 fn check_will(link: &str, v: &Value) {
     let (retain, published) = match link {
         "simcom" => (false, Some(1)),
-        "esp-at" => (true, None),
         _ => (true, Some(1)),
     };
     let w = &v["will"];

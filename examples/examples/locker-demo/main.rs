@@ -119,7 +119,7 @@ struct Args {
     dump_published: Option<String>,
     /// Write the last will the far end was given to FILE as one JSON object:
     /// {"will": {"topic","payload","qos","retain"} or null, "published_by_broker": count, or null
-    /// when the link does not report it (esp-at reports the will as its module received it)}.
+    /// when the link does not report it (with --mqtt, the real broker keeps its own record)}.
     #[arg(long, value_name = "FILE")]
     dump_will: Option<String>,
     /// Locker id in the MQTT topics.
@@ -233,7 +233,8 @@ fn run(args: &Args) -> Result<u64, String> {
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE).with_will_retain(false))
         }
         ("esp-at", None) => {
-            let link = WifiLink::new(RecordingBroker::new())?;
+            let broker = RecordingBroker::new();
+            let link = WifiLink::new(broker.clone())?.with_broker_record(broker);
             run_with(args, mode, Publisher::new(link, &args.locker_id, &host, port, QUEUE))
         }
         ("esp-at", Some(_)) => {

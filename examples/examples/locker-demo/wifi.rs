@@ -11,14 +11,15 @@
 //!
 //! The ESP-AT module takes the will with `AT+MQTTCONNCFG` (retained like on the Quectel link);
 //! the Wi-Fi drop cuts the module's connection without DISCONNECT, so the broker publishes it.
-//! `--dump-will` reports the will as the module received it, not how often a broker published
-//! it. `--dump-published` is the module's record of what its broker accepted
-//! (`EspSim::published`), the same with either broker.
+//! `--dump-will` reports the will the in-process broker was given and how often it published
+//! it, as on the cellular links (with a real broker, the will as the module received it).
+//! `--dump-published` is the module's record of what its broker accepted (`EspSim::published`),
+//! the same with either broker.
 
 use modem::blocking::Modem;
 use modem::esp::client::EspUplink;
 use modem::sim::esp::EspSim;
-use modem::sim::{SimBroker, SimClock};
+use modem::sim::{BrokerMessage, RecordingBroker, SimBroker, SimClock};
 use modem::uplink::{LinkState, Message, QoS, Session, Uplink};
 
 use crate::publish::{Network, Sent};
@@ -37,6 +38,7 @@ pub type Client = EspUplink<EspSim, SimClock, SimClock>;
 pub struct WifiLink {
     mqtt: Client,
     up: bool,
+    broker: Option<RecordingBroker>,
 }
 
 impl WifiLink {
@@ -53,7 +55,13 @@ impl WifiLink {
         let modem = Modem::new(sim, clock.clone(), clock);
         let mut mqtt = EspUplink::new(modem, SSID, PASSWORD).map_err(|e| format!("esp-at: {e}"))?;
         mqtt.start(2_000).map_err(|e| format!("esp-at bring-up: {e}"))?;
-        Ok(WifiLink { mqtt, up: true })
+        Ok(WifiLink { mqtt, up: true, broker: None })
+    }
+
+    /// Keeps a clone of the in-process broker the module talks to, for its record of the will.
+    pub fn with_broker_record(mut self, broker: RecordingBroker) -> Self {
+        self.broker = Some(broker);
+        self
     }
 
     fn sim(&mut self) -> &mut EspSim {
@@ -118,8 +126,13 @@ impl Network for WifiLink {
     }
 
     fn will(&mut self) -> Option<(Option<Sent>, Option<usize>)> {
-        // `AT+MQTTCONNCFG` as the module received it; how often the broker published it is not
-        // reported for this link.
+        if let Some(broker) = &self.broker {
+            let sent = |m: BrokerMessage| Sent { topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain };
+            let given = broker.connects().into_iter().filter_map(|c| c.will).next_back().map(sent);
+            return Some((given, Some(broker.wills_sent().len())));
+        }
+        // A real broker: `AT+MQTTCONNCFG` as the module received it; how often the broker
+        // published it is the broker's own record.
         let given = self.sim().mqtt_config().will.clone();
         let given =
             given.map(|(topic, payload, qos, retain)| Sent { topic, payload: payload.into_bytes(), qos, retain });
