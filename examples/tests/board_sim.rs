@@ -2,8 +2,10 @@
 //! path it prints, open it as a serial port, and get a status reply from each board.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::example_binary;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,22 +19,6 @@ use lockproto::dialect::wkly::Wkly;
 use lockproto::native::Native;
 use lockproto::{Command as Neutral, Dialect, Response};
 
-/// The `board-sim` example binary: built next to this test by `cargo test`, or built on demand.
-fn board_sim_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let binary = profile_dir.join("examples").join(format!("board-sim{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "locker-examples", "--example", "board-sim"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building board-sim failed");
-    }
-    binary
-}
-
 /// Kills the child even when an assertion fails.
 struct Server(Child);
 
@@ -44,7 +30,7 @@ impl Drop for Server {
 }
 
 fn start(dialect: SimDialect, boards: usize) -> (Server, String) {
-    let mut child = Command::new(board_sim_binary())
+    let mut child = Command::new(example_binary("board-sim"))
         .args(["--dialect", dialect.name(), "--boards", &boards.to_string(), "--for", "60"])
         .stdout(Stdio::piped())
         .spawn()
@@ -125,7 +111,8 @@ fn native() {
 
 #[test]
 fn unknown_dialects_are_refused() {
-    let output = Command::new(board_sim_binary()).args(["--dialect", "kerong", "--boards", "1"]).output().unwrap();
+    let output =
+        Command::new(example_binary("board-sim")).args(["--dialect", "kerong", "--boards", "1"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown dialect"));
 }

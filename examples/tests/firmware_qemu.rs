@@ -15,6 +15,9 @@
 //! 5 s a door stays open, between `unlock` returning and `watch` taking its baseline.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::example_binary;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -76,21 +79,6 @@ fn build_firmware() -> PathBuf {
         "building the firmware failed (is the target installed? rustup target add thumbv7m-none-eabi):\n{stderr}"
     );
     target_dir.join("thumbv7m-none-eabi").join("release").join("locker-firmware")
-}
-
-/// The `lockctl` example, built for this test's profile (as tests/lockctl_pty.rs does).
-fn lockctl_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let release = profile_dir.file_name().is_some_and(|name| name == "release");
-    let status = Command::new(cargo)
-        .args(["build", "-q", "-p", "locker-examples", "--example", "lockctl"])
-        .args(release.then_some("--release"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "building lockctl failed");
-    profile_dir.join("examples").join(format!("lockctl{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// QEMU running the firmware, killed when the test ends (also by a failed assertion), and the
@@ -206,7 +194,7 @@ fn firmware_under_qemu_serves_lockctl() {
         return;
     }
     let elf = build_firmware();
-    let exe = lockctl_binary();
+    let exe = example_binary("lockctl");
     let qemu = start_qemu(&elf);
     let lockctl = Lockctl { exe, pty: qemu.pty.clone() };
 

@@ -2,35 +2,15 @@
 //! from vendor documents and public captures (sources cited per case).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
+mod common;
+
+use common::example_binary;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The `lockctl` example binary, built (or found up to date) once per test run: `cargo test`
-/// builds `lockctl` only as its test harness, so a plain binary left over from an earlier
-/// build could be stale.
-fn lockctl_binary() -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // The same profile as this test (`target/<profile>/deps/<test>`).
-        let release = profile_dir.file_name().is_some_and(|name| name == "release");
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "locker-examples", "--example", "lockctl"])
-            .args(release.then_some("--release"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building lockctl failed");
-    });
-    profile_dir.join("examples").join(format!("lockctl{}", std::env::consts::EXE_SUFFIX))
-}
-
 fn lockctl(args: &[&str]) -> Output {
-    Command::new(lockctl_binary()).args(args).output().unwrap()
+    Command::new(example_binary("lockctl")).args(args).output().unwrap()
 }
 
 fn stdout_lines(output: &Output) -> Vec<Value> {

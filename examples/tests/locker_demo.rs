@@ -7,31 +7,15 @@
 //! test waits for real doors, with generous limits and no timing assertion).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::example_binary;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use serde_json::Value;
-
-/// An example binary, built (or found up to date) once per test run, in this test's profile.
-fn example_binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = profile_dir.file_name().is_some_and(|name| name == "release");
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "locker-examples", "--example", "locker-demo", "--example", "board-sim"])
-            .args(release.then_some("--release"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the examples failed");
-    });
-    profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
 
 fn demo(args: &[&str]) -> Output {
     let out = Command::new(example_binary("locker-demo")).args(args).output().unwrap();

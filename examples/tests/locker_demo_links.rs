@@ -14,35 +14,18 @@
 //! Everything runs in virtual time; nothing depends on wall-clock speed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
+mod common;
+
+use common::example_binary;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use serde_json::Value;
-
-/// The demo binary, built (or found up to date) once per test run, in this test's profile.
-fn demo_binary() -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = profile_dir.file_name().is_some_and(|name| name == "release");
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "locker-examples", "--example", "locker-demo"])
-            .args(release.then_some("--release"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building locker-demo failed");
-    });
-    profile_dir.join("examples").join(format!("locker-demo{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// One day over `uplink`: the `--json` event stream, the dumped publications and the dumped will.
 fn day(seed: u64, uplink: &str) -> (Vec<Value>, Vec<Value>, Value) {
     let dump = std::env::temp_dir().join(format!("locker-demo-links-{}-{seed}-{uplink}.jsonl", std::process::id()));
     let will = dump.with_extension("will.json");
-    let out = Command::new(demo_binary())
+    let out = Command::new(example_binary("locker-demo"))
         .args(["--json", "--seed", &seed.to_string(), "--uplink", uplink, "--dump-published"])
         .arg(&dump)
         .arg("--dump-will")
@@ -142,7 +125,7 @@ fn esp_at_matches_cellular_on_another_seed_and_the_seed_matters() {
 
 #[test]
 fn an_unknown_uplink_is_refused() {
-    let out = Command::new(demo_binary()).args(["--uplink", "lora"]).output().unwrap();
+    let out = Command::new(example_binary("locker-demo")).args(["--uplink", "lora"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("esp-at"));
 }

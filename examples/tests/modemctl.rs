@@ -2,25 +2,12 @@
 //! ../shared/reference/modem.md (sources cited per case) and on shapes from the vectors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
+mod common;
+
+use common::example_binary;
 use std::process::Command;
 
 use serde_json::{Value, json};
-
-fn modemctl_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let binary = profile_dir.join("examples").join(format!("modemctl{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "locker-examples", "--example", "modemctl"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building modemctl failed");
-    }
-    binary
-}
 
 fn parse(command: Option<&str>, text: &str) -> Value {
     let mut args = vec!["parse"];
@@ -28,7 +15,7 @@ fn parse(command: Option<&str>, text: &str) -> Value {
         args.extend(["--command", c]);
     }
     args.push(text);
-    let out = Command::new(modemctl_binary()).args(&args).output().unwrap();
+    let out = Command::new(example_binary("modemctl")).args(&args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "one JSON object: {stdout}");
@@ -192,7 +179,7 @@ fn async_result_after_ok_is_a_line_of_the_command() {
 
 #[test]
 fn bad_escape_is_an_error() {
-    let out = Command::new(modemctl_binary()).args(["parse", r"\q"]).output().unwrap();
+    let out = Command::new(example_binary("modemctl")).args(["parse", r"\q"]).output().unwrap();
     assert!(!out.status.success());
 }
 
@@ -264,7 +251,7 @@ fn parse_esp(command: Option<&str>, text: &str) -> Value {
         args.extend(["--command", c]);
     }
     args.push(text);
-    let out = Command::new(modemctl_binary()).args(&args).output().unwrap();
+    let out = Command::new(example_binary("modemctl")).args(&args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
 }

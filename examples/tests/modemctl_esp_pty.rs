@@ -4,8 +4,10 @@
 //! generous limits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::example_binary;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,16 +16,6 @@ use modem::sim::SimClock;
 use modem::sim::esp::EspSim;
 use serde_json::Value;
 use serialport::{SerialPort, TTYPort};
-
-fn modemctl_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status =
-        Command::new(cargo).args(["build", "-q", "-p", "locker-examples", "--example", "modemctl"]).status().unwrap();
-    assert!(status.success(), "building modemctl failed");
-    profile_dir.join("examples").join(format!("modemctl{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// A child process killed when the test ends, even by a failed assertion.
 struct Proc(Option<Child>);
@@ -82,7 +74,12 @@ fn pty() -> (TTYPort, String) {
 
 fn spawn(args: &[&str]) -> Proc {
     Proc(Some(
-        Command::new(modemctl_binary()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
+        Command::new(example_binary("modemctl"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
     ))
 }
 
@@ -141,13 +138,16 @@ fn esp_mqtt_pub_over_a_pty() {
 fn port_errors_are_reported() {
     // Without --dialect esp-at the port is a cellular module's (tests/modemctl_pty.rs); /dev/null
     // is no serial port.
-    let out = Command::new(modemctl_binary()).args(["--port", "/dev/null", "info"]).output().unwrap();
+    let out = Command::new(example_binary("modemctl")).args(["--port", "/dev/null", "info"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /dev/null"));
-    let out = Command::new(modemctl_binary()).args(["--dialect", "esp-at", "sms", "--to", "+1", "x"]).output().unwrap();
+    let out = Command::new(example_binary("modemctl"))
+        .args(["--dialect", "esp-at", "sms", "--to", "+1", "x"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
-    let out = Command::new(modemctl_binary()).args(["--dialect", "esp-at", "info"]).output().unwrap();
+    let out = Command::new(example_binary("modemctl")).args(["--dialect", "esp-at", "info"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
 }

@@ -4,24 +4,16 @@
 //! test waits with generous limits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::example_binary;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use modem::sim::{Moment, Sim, SimClock, Split};
 use serde_json::Value;
 use serialport::{SerialPort, TTYPort};
-
-fn modemctl_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status =
-        Command::new(cargo).args(["build", "-q", "-p", "locker-examples", "--example", "modemctl"]).status().unwrap();
-    assert!(status.success(), "building modemctl failed");
-    profile_dir.join("examples").join(format!("modemctl{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// A child process killed when the test ends, even by a failed assertion.
 struct Proc(Option<Child>);
@@ -72,7 +64,7 @@ fn info_prints_identity_signal_operator_registration() {
     let clock = SimClock::new();
     let mut sim = Sim::new(clock.clone());
     sim.set_split(Split::Seeded(3));
-    let child = Command::new(modemctl_binary())
+    let child = Command::new(example_binary("modemctl"))
         .args(["--port", &path, "info"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,7 +97,7 @@ fn info_is_not_fooled_by_a_registration_urc() {
     sim.set_registration(2);
     // Before the first command's echo: a registration URC with the same prefix as a reply.
     sim.inject_urc(Moment::BeforeEcho, b"+CEREG: 1");
-    let child = Command::new(modemctl_binary())
+    let child = Command::new(example_binary("modemctl"))
         .args(["--port", &path, "--baud", "9600", "info"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -122,7 +114,7 @@ fn info_is_not_fooled_by_a_registration_urc() {
 
 #[test]
 fn info_without_port_is_an_error() {
-    let out = Command::new(modemctl_binary()).args(["info"]).output().unwrap();
+    let out = Command::new(example_binary("modemctl")).args(["info"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
 }
@@ -132,7 +124,7 @@ fn sms_sends_the_text_through_the_prompt() {
     let (mut master, path) = pty();
     let clock = SimClock::new();
     let mut sim = Sim::new(clock.clone());
-    let child = Command::new(modemctl_binary())
+    let child = Command::new(example_binary("modemctl"))
         .args(["--port", &path, "sms", "--to", "+4915112345678", "Your pickup code: 482913"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -149,7 +141,7 @@ fn sms_sends_the_text_through_the_prompt() {
 
 #[test]
 fn sms_refuses_text_that_is_not_gsm7_safe() {
-    let out = Command::new(modemctl_binary())
+    let out = Command::new(example_binary("modemctl"))
         .args(["--port", "/nonexistent", "sms", "--to", "+1", "code {42}"])
         .output()
         .unwrap();
@@ -165,7 +157,7 @@ fn mqtt_pub_publishes_through_the_module_client() {
         let mut sim = if simcom { Sim::simcom(clock.clone()) } else { Sim::new(clock.clone()) };
         let broker = modem::sim::RecordingBroker::new();
         sim.set_broker(Box::new(broker.clone()));
-        let child = Command::new(modemctl_binary())
+        let child = Command::new(example_binary("modemctl"))
             .args(["--port", &path, "mqtt-pub", "--module", dialect, "--host", "broker.example", "--topic"])
             .args(["locker/7/door", "--qos", "1", "--retain", "{\"door\":3,\"open\":true}"])
             .stdout(Stdio::piped())

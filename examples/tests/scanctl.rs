@@ -2,32 +2,16 @@
 //! invalid input. Checked against the scanner vectors (scanner/tests/data/scanner.json).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
+mod common;
+
+use common::example_binary;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn scanctl_binary() -> PathBuf {
-    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BINARY.get_or_init(build_scanctl).clone()
-}
-
-fn build_scanctl() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let binary = profile_dir.join("examples").join(format!("scanctl{}", std::env::consts::EXE_SUFFIX));
-    // Always ask cargo: with `--test scanctl` the examples are not rebuilt, and a stale binary
-    // would test old code. A no-op when it is fresh.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status =
-        Command::new(cargo).args(["build", "-q", "-p", "locker-examples", "--example", "scanctl"]).status().unwrap();
-    assert!(status.success(), "building scanctl failed");
-    binary
-}
-
 /// Runs scanctl; returns the JSON lines and whether it exited 0.
 fn run(args: &[&str]) -> (Vec<Value>, bool) {
-    let out = Command::new(scanctl_binary()).args(args).output().unwrap();
+    let out = Command::new(example_binary("scanctl")).args(args).output().unwrap();
     let code = out.status.code().unwrap();
     assert!(code == 0 || code == 1, "exit {code}: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();

@@ -3,8 +3,10 @@
 //! Time here is real, but no assertion is about speed: the test waits with generous limits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::example_binary;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,16 +14,6 @@ use scanner::grow::{self, CommandDecoder, CommandType, Response};
 use scanner::stream::Event;
 use serde_json::Value;
 use serialport::{SerialPort, TTYPort};
-
-fn scanctl_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status =
-        Command::new(cargo).args(["build", "-q", "-p", "locker-examples", "--example", "scanctl"]).status().unwrap();
-    assert!(status.success(), "building scanctl failed");
-    profile_dir.join("examples").join(format!("scanctl{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// A child process killed when the test ends, even by a failed assertion.
 struct Proc(Option<Child>);
@@ -97,7 +89,7 @@ fn pty() -> (TTYPort, String) {
 #[test]
 fn grow_trigger_prints_the_scan_as_json() {
     let (mut master, path) = pty();
-    let child = Command::new(scanctl_binary())
+    let child = Command::new(example_binary("scanctl"))
         .args(["--port", &path, "--engine", "grow", "trigger", "--timeout", "20"])
         .stdout(Stdio::piped())
         .spawn()
@@ -118,7 +110,7 @@ fn grow_trigger_prints_the_scan_as_json() {
 #[test]
 fn grow_provision_sets_the_gm65_profile() {
     let (mut master, path) = pty();
-    let child = Command::new(scanctl_binary())
+    let child = Command::new(example_binary("scanctl"))
         .args(["--port", &path, "--engine", "grow", "provision"])
         .stdout(Stdio::piped())
         .spawn()
@@ -138,7 +130,7 @@ fn grow_provision_sets_the_gm65_profile() {
 
 #[test]
 fn no_port_is_an_error() {
-    let out = Command::new(scanctl_binary()).args(["listen"]).output().unwrap();
+    let out = Command::new(example_binary("scanctl")).args(["listen"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
 }
@@ -160,7 +152,7 @@ fn wait_for_slave_open(master: &mut TTYPort) {
 #[test]
 fn raw_listen_prints_json_lines_and_stops_at_count() {
     let (mut master, path) = pty();
-    let child = Command::new(scanctl_binary())
+    let child = Command::new(example_binary("scanctl"))
         .args(["--port", &path, "--engine", "raw", "listen", "--count", "2", "--for", "30"])
         .stdout(Stdio::piped())
         .spawn()
@@ -184,7 +176,8 @@ fn raw_listen_prints_json_lines_and_stops_at_count() {
 #[test]
 fn raw_mode_has_no_trigger() {
     let (mut master, path) = pty();
-    let out = Command::new(scanctl_binary()).args(["--port", &path, "--engine", "raw", "trigger"]).output().unwrap();
+    let out =
+        Command::new(example_binary("scanctl")).args(["--port", &path, "--engine", "raw", "trigger"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("raw mode"));
     let _ = master.flush();
