@@ -6,10 +6,11 @@
 //! board-sim relative to the first request it receives (`--open-by-hand`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::example_binary;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, ChildStderr, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use lockdrv::sim::SimDialect;
@@ -23,27 +24,6 @@ use lockproto::native::Native;
 use lockproto::{Command as Neutral, Dialect};
 use serde_json::Value;
 use serialport::{SerialPort, TTYPort};
-
-/// An example binary, built (or found up to date) once per test run: `cargo test` builds
-/// `board-sim`, but `lockctl` (a test target itself) only as its test harness, so a plain
-/// `lockctl` left over from an earlier build could be stale.
-fn example_binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // The same profile as this test (`target/<profile>/deps/<test>`).
-        let release = profile_dir.file_name().is_some_and(|name| name == "release");
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "locker-examples", "--example", "lockctl", "--example", "board-sim"])
-            .args(release.then_some("--release"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the examples failed");
-    });
-    profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// A child process killed when the test ends, even by a failed assertion.
 struct Proc(Child);
@@ -283,8 +263,11 @@ fn case(sim: SimDialect) -> Case {
 /// An address where no simulated board answers.
 const ABSENT: u8 = 9;
 
+/// The response timeout is a margin, not a speed requirement: 28 of these tests run at once,
+/// each with a board-sim process, and on two busy cores a reply took longer than 300 ms (a
+/// present board read as offline). Only the absent board waits the whole timeout.
 fn bus_args(path: &str, sim: SimDialect) -> Vec<&str> {
-    vec!["--port", path, "--dialect", sim.name(), "--timeout-ms", "300"]
+    vec!["--port", path, "--dialect", sim.name(), "--timeout-ms", "1000"]
 }
 
 /// scan, auto, status and unlock against one board-sim of two boards, one after the other.
@@ -312,8 +295,10 @@ fn scenario(sim: SimDialect) {
     assert_eq!(boards, [(u64::from(a0), channels), (u64::from(a1), channels)], "{sim}");
 
     // scan --dialect auto: exactly this dialect answers.
-    // `--to 1` is clamped into each dialect's range: addresses 0-1 or just 1.
-    let output = lockctl(&["--port", &path, "--dialect", "auto", "--timeout-ms", "300", "scan", "--json", "--to", "1"]);
+    // `--to 1` is clamped into each dialect's range: addresses 0-1 or just 1. The timeout is
+    // the margin of `bus_args`.
+    let output =
+        lockctl(&["--port", &path, "--dialect", "auto", "--timeout-ms", "1000", "scan", "--json", "--to", "1"]);
     assert!(output.status.success(), "{sim} auto: {}", text(&output.stderr));
     let lines = json_lines(&text(&output.stdout));
     assert_eq!(lines.len(), 7, "{sim}: one line per dialect tried: {lines:?}");
