@@ -4,25 +4,14 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
-use core::future::Future;
-use core::task::{Context, Poll};
+mod common;
+
+use common::executor::block_on;
 use modem::asynch::Modem;
 use modem::blocking::{self, Error, PowerOn, Recovered};
 use modem::engine::CommandError;
 use modem::power::{Model, Polarity, PowerPins, Rung};
 use modem::sim::{Moment, Sim, SimCard, SimClock, Split};
-
-/// A minimal executor: every simulator future completes without real waiting.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    for _ in 0..1_000 {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-    panic!("future never completed");
-}
 
 type Driver = Modem<Sim, SimClock, SimClock>;
 

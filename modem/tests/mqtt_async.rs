@@ -8,8 +8,9 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
-use core::future::Future;
-use core::task::{Context, Poll};
+mod common;
+
+use common::executor::block_on;
 use modem::mqtt::quectel::QuectelConfig;
 use modem::mqtt::simcom::SimcomConfig;
 use modem::mqtt::{Error, MqttStats, asynch, quectel, simcom};
@@ -18,18 +19,6 @@ use modem::uplink::asynch::Uplink as AsyncUplink;
 use modem::{LinkState, Message, QoS, Session, Uplink, Will};
 
 type MqttError = Error<SimError>;
-
-/// A minimal executor: every simulator future completes without real waiting.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    for _ in 0..1_000 {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-    panic!("future never completed");
-}
 
 /// What the scenario needs besides the async uplink.
 trait Link: AsyncUplink<Error = MqttError> {

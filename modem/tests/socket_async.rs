@@ -11,26 +11,16 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
+use common::executor::block_on;
 use core::future::Future;
-use core::task::{Context, Poll};
 use modem::sim::{Moment, Sim, SimClock, SimError, Split};
 use modem::socket::quectel::{QuectelSocket, SocketStats};
 use modem::socket::simcom::SimcomSocket;
 use modem::socket::{Error, SocketState, asynch};
 
 type SockError = Error<SimError>;
-
-/// A minimal executor: every simulator future completes without real waiting.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    for _ in 0..1_000 {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-    panic!("future never completed");
-}
 
 /// The simulator, with every byte the host writes to it recorded (command lines, their `\r`,
 /// the data after a prompt, an ESC if any).

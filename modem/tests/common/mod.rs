@@ -1,6 +1,8 @@
 //! Shared harness: run bytes through a [`Router`] and record everything it routed, in order.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+pub mod executor;
+
 use modem::command::Command;
 use modem::result::FinalResult;
 use modem::router::{Routed, Router};
