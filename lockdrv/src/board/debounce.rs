@@ -49,13 +49,25 @@ pub struct Debouncer<const CH: usize> {
     known: bool,
     stable: LockSet,
     candidate: LockSet,
-    since: [u64; CH],
+    /// When each input's candidate level appeared: the low 32 bits of the time (see
+    /// [`Debouncer::since_ms`]). Half the RAM of `u64` times, which a 2 KiB board feels
+    /// (examples/firmware), and Thumb-1 compares them without 64-bit carries.
+    since: [u32; CH],
+    /// The time of the last sample, the reference the 32-bit times are taken against.
+    last_ms: u64,
 }
 
 impl<const CH: usize> Debouncer<CH> {
     /// A debouncer whose inputs must hold `stable_ms` before they count.
     pub fn new(stable_ms: u32) -> Self {
-        Debouncer { stable_ms, known: false, stable: LockSet::EMPTY, candidate: LockSet::EMPTY, since: [0; CH] }
+        Debouncer {
+            stable_ms,
+            known: false,
+            stable: LockSet::EMPTY,
+            candidate: LockSet::EMPTY,
+            since: [0; CH],
+            last_ms: 0,
+        }
     }
 
     /// Changes the hold time (pending changes use the new one).
@@ -74,9 +86,15 @@ impl<const CH: usize> Debouncer<CH> {
     }
 
     /// Takes a raw reading of all inputs (bits above `CH` are ignored) at `now_ms`.
+    ///
+    /// Times are meant to grow; a change pending for more than 24.8 days (2^31 ms) without a
+    /// sample in between is taken as just begun, which costs at most `stable_ms` of delay.
     pub fn sample(&mut self, raw: LockSet, now_ms: u64) -> InputChanges {
         let raw = raw.intersection(LockSet::first(CH.min(128) as u8));
         let mut changes = InputChanges::default();
+        self.last_ms = now_ms;
+        // Truncation intended: the low 32 bits, compared by wrapping difference.
+        let now = now_ms as u32;
         if !self.known {
             self.known = true;
             self.stable = raw;
@@ -88,9 +106,13 @@ impl<const CH: usize> Debouncer<CH> {
             let level = raw.contains(lock);
             if level != self.candidate.contains(lock) {
                 self.candidate.set(lock, level);
-                *since = now_ms;
+                *since = now;
+            } else if now.wrapping_sub(*since) > i32::MAX as u32 {
+                // Too far apart to tell which came first (no sample for 24.8 days, or time
+                // went back): the window starts again.
+                *since = now;
             }
-            let held = now_ms.saturating_sub(*since) >= u64::from(self.stable_ms);
+            let held = now.wrapping_sub(*since) >= self.stable_ms;
             if level != self.stable.contains(lock) && held {
                 self.stable.set(lock, level);
                 if level {
@@ -108,9 +130,18 @@ impl<const CH: usize> Debouncer<CH> {
         let pending = self.candidate.symmetric_difference(self.stable);
         pending
             .iter()
-            .filter_map(|lock| self.since.get(lock.index()))
+            .filter_map(|lock| self.since_ms(lock))
             .map(|since| since.saturating_add(u64::from(self.stable_ms)))
             .min()
+    }
+
+    /// When the candidate level of `lock` appeared, as a full time: the last sample's time
+    /// less the 32-bit distance back to it (`sample` keeps that distance below 2^31).
+    fn since_ms(&self, lock: Lock) -> Option<u64> {
+        let since = *self.since.get(lock.index())?;
+        // Truncation intended, as in `sample`.
+        let back = (self.last_ms as u32).wrapping_sub(since);
+        Some(self.last_ms.saturating_sub(u64::from(back)))
     }
 }
 

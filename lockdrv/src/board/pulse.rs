@@ -59,11 +59,15 @@ pub struct NoSuchLock {
     pub channels: u8,
 }
 
+/// One output. A running pulse keeps the ms it has left, counted from the scheduler's clock,
+/// rather than its end as a `u64` time: half the RAM (8 bytes a channel instead of 16, which a
+/// 2 KiB board feels: examples/firmware) and no 64-bit compares on Thumb-1, with no wrap to
+/// mind since the clock itself stays `u64`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Idle,
     Queued { ms: u32 },
-    On { until: u64 },
+    On { left_ms: u32 },
 }
 
 /// Pulse changes reported by [`PulseScheduler::poll`].
@@ -99,13 +103,15 @@ pub struct PulseScheduler<const CH: usize> {
     queue: [u8; CH],
     head: usize,
     queued: usize,
+    /// The time the running pulses' `left_ms` are counted from: the latest time passed in.
+    clock_ms: u64,
 }
 
 impl<const CH: usize> PulseScheduler<CH> {
     /// All outputs off, nothing queued. `channels` is clamped to `CH` and 128.
     pub fn new(config: PulseConfig, channels: u8) -> Self {
         let channels = usize::from(channels).min(CH).min(usize::from(lockproto::model::MAX_CHANNELS)) as u8;
-        PulseScheduler { config, channels, slots: [Slot::Idle; CH], queue: [0; CH], head: 0, queued: 0 }
+        PulseScheduler { config, channels, slots: [Slot::Idle; CH], queue: [0; CH], head: 0, queued: 0, clock_ms: 0 }
     }
 
     /// The limits.
@@ -135,13 +141,14 @@ impl<const CH: usize> PulseScheduler<CH> {
             return Err(no_such);
         }
         let applied_ms = ms.clamp(1, self.config.max_on_ms.max(1));
+        self.advance(now_ms);
         let on = self.on_count();
         let slot = self.slots.get_mut(index).ok_or(no_such)?;
         if *slot != Slot::Idle {
             return Ok(PulseOutcome::AlreadyActive);
         }
         if on < usize::from(self.config.max_simultaneous.max(1)) {
-            *slot = Slot::On { until: now_ms.saturating_add(u64::from(applied_ms)) };
+            *slot = Slot::On { left_ms: applied_ms };
             return Ok(PulseOutcome::Started { applied_ms });
         }
         *slot = Slot::Queued { ms: applied_ms };
@@ -163,10 +170,9 @@ impl<const CH: usize> PulseScheduler<CH> {
     /// As [`PulseScheduler::poll`], also saying which outputs went on and off.
     pub fn poll_changes(&mut self, now_ms: u64) -> (Option<u64>, PulseChanges) {
         let mut changes = PulseChanges::default();
+        self.advance(now_ms);
         for (index, slot) in self.slots.iter_mut().enumerate() {
-            if let Slot::On { until } = *slot
-                && until <= now_ms
-            {
+            if *slot == (Slot::On { left_ms: 0 }) {
                 *slot = Slot::Idle;
                 if let Some(lock) = Lock::from_index(index) {
                     changes.ended.insert(lock);
@@ -181,7 +187,7 @@ impl<const CH: usize> PulseScheduler<CH> {
             if let Some(slot) = self.slots.get_mut(index)
                 && let Slot::Queued { ms } = *slot
             {
-                *slot = Slot::On { until: now_ms.saturating_add(u64::from(ms)) };
+                *slot = Slot::On { left_ms: ms };
                 if let Some(lock) = Lock::from_index(index) {
                     changes.started.insert(lock);
                 }
@@ -190,22 +196,26 @@ impl<const CH: usize> PulseScheduler<CH> {
         (self.next_deadline(), changes)
     }
 
-    /// The earliest end of a running pulse.
+    /// The earliest end of a running pulse (no earlier than the latest time passed in: see
+    /// [`PulseScheduler::ends_at`]).
     pub fn next_deadline(&self) -> Option<u64> {
-        self.slots
+        let left_ms = self
+            .slots
             .iter()
             .filter_map(|slot| match *slot {
-                Slot::On { until } => Some(until),
+                Slot::On { left_ms } => Some(left_ms),
                 _ => None,
             })
-            .min()
+            .min()?;
+        Some(self.clock_ms.saturating_add(u64::from(left_ms)))
     }
 
     /// When the running pulse of `lock` ends, ms; `None` while its output is off (idle or
-    /// queued).
+    /// queued). A pulse past its end that no poll has switched off yet says the latest time
+    /// passed in: it is due now.
     pub fn ends_at(&self, lock: Lock) -> Option<u64> {
         match self.slots.get(lock.index()) {
-            Some(Slot::On { until }) => Some(*until),
+            Some(Slot::On { left_ms }) => Some(self.clock_ms.saturating_add(u64::from(*left_ms))),
             _ => None,
         }
     }
@@ -241,6 +251,19 @@ impl<const CH: usize> PulseScheduler<CH> {
         self.slots = [Slot::Idle; CH];
         self.head = 0;
         self.queued = 0;
+    }
+
+    /// Moves the clock to `now_ms` (never back: a time before the clock counts as the clock)
+    /// and takes the time passed off the running pulses; those at 0 end at the next poll.
+    fn advance(&mut self, now_ms: u64) {
+        let Some(passed) = now_ms.checked_sub(self.clock_ms).filter(|&passed| passed > 0) else { return };
+        self.clock_ms = now_ms;
+        let passed = u32::try_from(passed).unwrap_or(u32::MAX);
+        for slot in &mut self.slots {
+            if let Slot::On { left_ms } = slot {
+                *left_ms = left_ms.saturating_sub(passed);
+            }
+        }
     }
 
     fn on_count(&self) -> usize {
