@@ -1316,6 +1316,48 @@ fn large_backlogs_are_paged_with_more() {
     assert_eq!(Native::default().decode_reply(&bytes, None).unwrap().message, reply);
 }
 
+fn logged_event(n: u16) -> EventKind {
+    let l = lock(1 + (n % 24) as u8);
+    match n % 5 {
+        0 => door(1 + (n % 24) as u8, n.is_multiple_of(2)),
+        1 => EventKind::PulseStarted { lock: l, applied_ms: n },
+        2 => EventKind::PulseEnded { lock: l, end: PulseEnd::Completed },
+        3 => EventKind::Presence { lock: l, occupied: n.is_multiple_of(3) },
+        _ => EventKind::Fault { lock: Some(l), fault: FaultCode::Jam },
+    }
+}
+
+proptest! {
+    /// A board encodes its events reply straight from the ring (no 29-event reply value on its
+    /// stack); the bytes are those of encoding `EventLog::reply`, whatever the ring's wrap, the
+    /// cursor, `max` and the room in the buffer.
+    #[test]
+    fn events_encoded_from_the_log_equal_the_encoded_reply(
+        pushed in 0u16..200,
+        behind in prop_oneof![0u16..12, any::<u16>()],
+        max in 0u8..35,
+        room in prop_oneof![Just(300usize), 0usize..300],
+        board in 0u8..=255,
+    ) {
+        let mut log = EventLog::<11>::new();
+        for n in 0..pushed {
+            log.push(logged_event(n), u32::from(n) * 10);
+        }
+        let cursor = log.next_number().wrapping_sub(behind);
+        let (seq, boot, now) = (0x42, 0x0203, 123_456);
+        let mut direct = vec![0u8; room];
+        let direct = log.encode_reply(board, seq, boot, cursor, max, now, &mut direct).map(|n| direct[..n].to_vec());
+        let mut via_reply = vec![0u8; room];
+        let reply = log.reply(board, seq, boot, cursor, max, now);
+        let via_reply = Native::default().encode_reply(&reply, &mut via_reply).map(|n| via_reply[..n].to_vec());
+        prop_assert_eq!(&direct, &via_reply);
+        if let Ok(bytes) = direct {
+            let decoded = Native::default().decode_reply(&bytes, None).unwrap();
+            prop_assert_eq!(decoded.message, reply);
+        }
+    }
+}
+
 #[test]
 fn event_numbers_wrap_around() {
     let mut log = EventLog::<8>::new();

@@ -106,14 +106,15 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> NativeFirmware
         &self.events
     }
 
-    /// Carries out `request`; `room` is the space for the reply's frame.
+    /// Carries out `request` and encodes its reply into `out`; returns the reply's length, 0
+    /// when there is none.
     fn execute<const CH: usize>(
         &mut self,
         request: &NativeRequest,
         hw: &mut Hardware<CH>,
         now_ms: u64,
-        room: usize,
-    ) -> Option<NativeReply> {
+        out: &mut [u8],
+    ) -> usize {
         let board = hw.address();
         let boot = self.boot();
         let seq = request.seq();
@@ -174,20 +175,31 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> NativeFirmware
                 }
             }
             NativeRequest::UnlockMany { boot: expected, locks, pulse_ms, .. } => {
-                self.unlock_many(hw, expected, locks, pulse_ms, now_ms, false).unwrap_or_else(|(c, d)| error(c, d))
+                match self.unlock_many(hw, expected, locks, pulse_ms, now_ms) {
+                    Ok((applied_ms, max_simultaneous)) => {
+                        NativeReply::UnlockManyAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
+                    }
+                    Err((code, detail)) => error(code, detail),
+                }
             }
             NativeRequest::UnlockAll { boot: expected, pulse_ms, .. } => {
-                let all = LockSet::first(hw.channels());
-                self.unlock_many(hw, expected, all, pulse_ms, now_ms, true).unwrap_or_else(|(c, d)| error(c, d))
+                let locks = LockSet::first(hw.channels());
+                match self.unlock_many(hw, expected, locks, pulse_ms, now_ms) {
+                    Ok((applied_ms, max_simultaneous)) => {
+                        NativeReply::UnlockAllAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
+                    }
+                    Err((code, detail)) => error(code, detail),
+                }
             }
             NativeRequest::ReadEvents { cursor, max, .. } => {
                 // As many as the reply's room holds (at least one); `more` tells the master to
                 // read on (PROTOCOL.md §4.6). With the core's default buffers a full batch fits.
-                let fit = (room.saturating_sub(EVENTS_REPLY_OVERHEAD) / EVENT_RECORD_LEN).max(1);
+                let fit = (out.len().saturating_sub(EVENTS_REPLY_OVERHEAD) / EVENT_RECORD_LEN).max(1);
                 let fit = u8::try_from(fit).unwrap_or(u8::MAX);
                 // 0 asks for as many as one reply holds.
                 let max = if max == 0 { fit } else { max.min(fit) };
-                self.events.reply(board, seq, boot, cursor, max, uptime(now_ms))
+                // Encoded from the log: an `Events` reply value would hold a 29-event batch.
+                return self.events.encode_reply(board, seq, boot, cursor, max, uptime(now_ms), out).unwrap_or(0);
             }
             NativeRequest::ReadParameter { parameter, .. } => match read_parameter(hw, parameter) {
                 Some(value) => NativeReply::Parameter { board, seq, boot, parameter, value },
@@ -203,23 +215,23 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> NativeFirmware
             },
             NativeRequest::DiscoveryReset { .. } => {
                 self.muted = false;
-                return None;
+                return 0;
             }
             NativeRequest::Discover { .. } => {
-                let delay = discover_answer_delay(request, self.uid, board, self.muted)?;
+                let Some(delay) = discover_answer_delay(request, self.uid, board, self.muted) else { return 0 };
                 self.reply_delay_ms = delay;
                 NativeReply::DiscoverAnswer { board, seq, boot, uid: self.uid }
             }
             NativeRequest::AssignAddress { uid, address, .. } => {
                 if uid != self.uid {
-                    return None;
+                    return 0;
                 }
                 hw.set_address(address);
                 self.muted = true;
                 NativeReply::AddressAssigned { board: address, seq, boot, uid }
             }
         };
-        Some(reply)
+        self.dialect.encode_reply(&reply, out).unwrap_or(0)
     }
 
     fn unlock_many<const CH: usize>(
@@ -229,9 +241,8 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> NativeFirmware
         locks: LockSet,
         pulse_ms: u16,
         now_ms: u64,
-        all: bool,
-    ) -> Result<NativeReply, (ErrorCode, u16)> {
-        let (board, boot) = (hw.address(), self.boot());
+    ) -> Result<(u16, u8), (ErrorCode, u16)> {
+        let boot = self.boot();
         if expected != 0 && expected != boot {
             return Err((ErrorCode::BootMismatch, 0));
         }
@@ -248,13 +259,7 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> NativeFirmware
                 hw.pulse(lock, applied_ms.into(), now_ms).map_err(|_| (ErrorCode::BadArgument, MANY_BITMAP_OFFSET))?;
             self.accepted(lock, applied_ms, outcome, now_ms);
         }
-        let max_simultaneous = hw.pulse_config().max_simultaneous;
-        let seq = 0;
-        Ok(if all {
-            NativeReply::UnlockAllAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
-        } else {
-            NativeReply::UnlockManyAccepted { board, seq, boot, locks, applied_ms, max_simultaneous }
-        })
+        Ok((applied_ms, hw.pulse_config().max_simultaneous))
     }
 
     fn accepted(&mut self, lock: Lock, applied_ms: u16, outcome: PulseOutcome, now_ms: u64) {
@@ -321,9 +326,7 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize, const CH: usiz
             // A retry: answer again, never execute again (PROTOCOL.md §5.2 rule 1).
             return copy_into(out, cached);
         }
-        let Some(mut reply) = self.execute(request, hw, now_ms, out.len()) else { return 0 };
-        set_seq(&mut reply, request.seq());
-        let len = self.dialect.encode_reply(&reply, out).unwrap_or(0);
+        let len = self.execute(request, hw, now_ms, out);
         if !broadcast
             && len > 0
             && len <= CACHE_MAX
@@ -400,15 +403,6 @@ fn copy_into(out: &mut [u8], bytes: &[u8]) -> usize {
             bytes.len()
         }
         None => 0,
-    }
-}
-
-/// Echoes the request's SEQ in the replies `unlock_many` built without it (in place: a reply
-/// can be a few hundred bytes, and every copy is stack on a small MCU).
-fn set_seq(reply: &mut NativeReply, seq: u8) {
-    if let NativeReply::UnlockManyAccepted { seq: slot, .. } | NativeReply::UnlockAllAccepted { seq: slot, .. } = reply
-    {
-        *slot = seq;
     }
 }
 

@@ -598,9 +598,7 @@ pub(crate) fn encode_reply(reply: &NativeReply, out: &mut [u8]) -> Result<usize,
         return Err(out_of_range("board", board.into(), "a board answers from 1..=254 (0 only in discovery)"));
     }
     let mut w = Writer::new(out);
-    frame::begin(&mut w)?;
-    w.extend(&[board, reply.seq(), reply.command_code()])?;
-    w.extend(&reply.boot().to_be_bytes())?;
+    begin_reply(&mut w, board, reply.seq(), reply.command_code(), reply.boot())?;
     match *reply {
         NativeReply::Info {
             uid,
@@ -622,19 +620,21 @@ pub(crate) fn encode_reply(reply: &NativeReply, out: &mut [u8]) -> Result<usize,
         }
         NativeReply::Status {
             channels,
-            lock_active,
-            lock_absent,
-            door_open,
-            door_absent,
-            occupied,
-            presence_absent,
-            pulsing,
-            faulted,
+            ref lock_active,
+            ref lock_absent,
+            ref door_open,
+            ref door_absent,
+            ref occupied,
+            ref presence_absent,
+            ref pulsing,
+            ref faulted,
             ..
         } => {
             check_channels(channels)?;
             w.push(channels)?;
-            for set in [lock_active, lock_absent, door_open, door_absent, occupied, presence_absent, pulsing, faulted] {
+            // References: eight sets by value are 128 bytes of stack, copied twice.
+            for &set in [lock_active, lock_absent, door_open, door_absent, occupied, presence_absent, pulsing, faulted]
+            {
                 if set.intersection(LockSet::first(channels)) != set {
                     return Err(out_of_range("status bitmap", channels.into(), "a bit is set past the last channel"));
                 }
@@ -656,15 +656,8 @@ pub(crate) fn encode_reply(reply: &NativeReply, out: &mut [u8]) -> Result<usize,
         // `ref`: the batch is up to 29 events (about 350 bytes); bound by value it would be
         // copied onto the stack, which a board with 2 KiB of RAM feels (examples/firmware).
         NativeReply::Events { lost, more, first, now_ms, ref events, .. } => {
-            let flags = if lost { FLAG_LOST } else { 0 } | if more { FLAG_MORE } else { 0 };
-            w.push(flags)?;
-            w.extend(&first.to_be_bytes())?;
-            w.extend(&now_ms.to_be_bytes())?;
-            // EventBatch never holds more than MAX_EVENTS_PER_REPLY (29) events.
-            w.push(u8::try_from(events.len()).unwrap_or(u8::MAX))?;
-            for event in events.as_slice() {
-                write_event(&mut w, event)?;
-            }
+            let head = EventsHead { lost, more, first, now_ms };
+            write_events(&mut w, head, (events.as_slice(), &[]))?;
         }
         NativeReply::Parameter { parameter, value, .. } | NativeReply::ParameterWritten { parameter, value, .. } => {
             w.push(parameter_code(parameter)?)?;
@@ -682,6 +675,70 @@ pub(crate) fn encode_reply(reply: &NativeReply, out: &mut [u8]) -> Result<usize,
         }
     }
     frame::finish(&mut w)
+}
+
+/// The start of every reply frame: the envelope, then ADDR, SEQ, CMD and BOOT.
+fn begin_reply(w: &mut Writer<'_>, board: u8, seq: u8, command: u8, boot: u16) -> Result<(), EncodeError> {
+    frame::begin(w)?;
+    w.extend(&[board, seq, command])?;
+    w.extend(&boot.to_be_bytes())
+}
+
+/// The fields of an `Events` reply before its records.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventsHead {
+    pub(crate) lost: bool,
+    pub(crate) more: bool,
+    pub(crate) first: u16,
+    pub(crate) now_ms: u32,
+}
+
+/// Encodes an `Events` reply whose records are `events.0` then `events.1` (at most
+/// [`MAX_EVENTS_PER_REPLY`] in all) without an [`EventBatch`]: the board's event log writes
+/// its records straight from its ring into the frame ([`super::EventLog::encode_reply`]).
+pub(crate) fn encode_events_reply(
+    board: u8,
+    seq: u8,
+    boot: u16,
+    head: EventsHead,
+    events: (&[NativeEvent], &[NativeEvent]),
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    if !is_unicast(board) {
+        return Err(out_of_range("board", board.into(), "a board answers from 1..=254 (0 only in discovery)"));
+    }
+    let mut w = Writer::new(out);
+    begin_reply(&mut w, board, seq, code::READ_EVENTS | REPLY_BIT, boot)?;
+    write_events(&mut w, head, events)?;
+    frame::finish(&mut w)
+}
+
+/// FLAGS, FIRST, NOW, COUNT and the records of an `Events` reply (PROTOCOL.md §4.6): the
+/// records of `events.0`, then of `events.1` (two slices rather than an iterator, so one copy
+/// of this code serves the ring and the batch: flash on a Cortex-M0 board).
+fn write_events(
+    w: &mut Writer<'_>,
+    head: EventsHead,
+    (older, newer): (&[NativeEvent], &[NativeEvent]),
+) -> Result<(), EncodeError> {
+    let count = older.len() + newer.len();
+    if count > MAX_EVENTS_PER_REPLY {
+        return Err(out_of_range(
+            "event count",
+            u32::try_from(count).unwrap_or(u32::MAX),
+            "a reply carries at most 29",
+        ));
+    }
+    let flags = if head.lost { FLAG_LOST } else { 0 } | if head.more { FLAG_MORE } else { 0 };
+    w.push(flags)?;
+    w.extend(&head.first.to_be_bytes())?;
+    w.extend(&head.now_ms.to_be_bytes())?;
+    // count <= 29.
+    w.push(count as u8)?;
+    for event in older.iter().chain(newer) {
+        write_event(w, event)?;
+    }
+    Ok(())
 }
 
 fn write_minimal_set(w: &mut Writer<'_>, set: LockSet) -> Result<(), EncodeError> {

@@ -13,7 +13,9 @@
 //! * Numbers are compared modulo 65536 with `N <= 32768`, so a cursor is unambiguous while the
 //!   master is less than `65536 - N` events behind.
 
+use super::codec::{self, EventsHead};
 use super::messages::{EventBatch, EventKind, MAX_EVENTS_PER_REPLY, NativeEvent, NativeReply};
+use crate::error::EncodeError;
 
 /// What a read from a cursor returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,19 +124,14 @@ impl<const N: usize> EventLog<N> {
 
     /// Events from `cursor` on, at most `max` (0 = as many as fit in one reply).
     pub fn read(&self, cursor: u16, max: u8) -> EventRead {
-        let behind = usize::from(self.next.wrapping_sub(cursor));
-        let (lost, first, available) =
-            if behind <= self.len { (false, cursor, behind) } else { (true, self.oldest_number(), self.len) };
-        let limit = if max == 0 { MAX_EVENTS_PER_REPLY } else { usize::from(max).min(MAX_EVENTS_PER_REPLY) };
-        let take = available.min(limit);
-        let skip = self.len - available;
+        let selection = self.select(cursor, max);
+        let (older, newer) = self.events_of(&selection);
         let mut events = EventBatch::new();
-        for offset in skip..skip + take {
-            if let Some(event) = self.at(offset) {
-                let _fits = events.push(event);
-            }
+        for &event in older.iter().chain(newer) {
+            // At most MAX_EVENTS_PER_REPLY are selected, which the batch holds.
+            let _fits = events.push(event);
         }
-        EventRead { lost, more: available > take, first, events }
+        EventRead { lost: selection.lost, more: selection.more, first: selection.first, events }
     }
 
     /// The `Events` reply to `ReadEvents { cursor, max }`.
@@ -152,10 +149,64 @@ impl<const N: usize> EventLog<N> {
         }
     }
 
+    /// Encodes the `Events` reply to `ReadEvents { cursor, max }` into `out`: the same bytes as
+    /// encoding [`EventLog::reply`], with the records copied from the ring straight into the
+    /// frame. A board needs no ~350-byte reply value on its stack for it (examples/firmware).
+    ///
+    /// # Errors
+    /// As [`Native`](super::Native)'s `encode_reply`: `board` is not 1..=254, or `out` is too
+    /// small.
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_reply(
+        &self,
+        board: u8,
+        seq: u8,
+        boot: u16,
+        cursor: u16,
+        max: u8,
+        now_ms: u32,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let selection = self.select(cursor, max);
+        let head = EventsHead { lost: selection.lost, more: selection.more, first: selection.first, now_ms };
+        codec::encode_events_reply(board, seq, boot, head, self.events_of(&selection), out)
+    }
+
+    /// Which events a read from `cursor` takes (PROTOCOL.md §5.3 rules, module docs).
+    fn select(&self, cursor: u16, max: u8) -> Selection {
+        let behind = usize::from(self.next.wrapping_sub(cursor));
+        let (lost, first, available) =
+            if behind <= self.len { (false, cursor, behind) } else { (true, self.oldest_number(), self.len) };
+        let limit = if max == 0 { MAX_EVENTS_PER_REPLY } else { usize::from(max).min(MAX_EVENTS_PER_REPLY) };
+        let take = available.min(limit);
+        Selection { lost, more: available > take, first, skip: self.len - available, take }
+    }
+
+    /// The events `selection` took, oldest first: up to the end of the ring, then from its
+    /// start when the run wraps.
+    fn events_of(&self, selection: &Selection) -> (&[NativeEvent], &[NativeEvent]) {
+        let from = wrap::<N>(self.start + selection.skip);
+        let to = from + selection.take;
+        if to <= N {
+            (self.ring.get(from..to).unwrap_or_default(), &[])
+        } else {
+            (self.ring.get(from..).unwrap_or_default(), self.ring.get(..to - N).unwrap_or_default())
+        }
+    }
+
     /// The event `offset` places after the oldest.
     fn at(&self, offset: usize) -> Option<NativeEvent> {
         self.ring.get(wrap::<N>(self.start + offset)).copied()
     }
+}
+
+/// The events a read takes: `take` of them, starting `skip` places after the oldest kept.
+struct Selection {
+    lost: bool,
+    more: bool,
+    first: u16,
+    skip: usize,
+    take: usize,
 }
 
 impl<const N: usize> Default for EventLog<N> {
