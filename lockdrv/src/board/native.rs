@@ -234,6 +234,8 @@ impl<const EV: usize, const CACHE: usize, const CACHE_MAX: usize> NativeFirmware
         self.dialect.encode_reply(&reply, out).unwrap_or(0)
     }
 
+    /// Pulses `locks` (UnlockMany, UnlockAll); returns the pulse length applied and the
+    /// simultaneous limit for the reply, or the error code and detail to answer with.
     fn unlock_many<const CH: usize>(
         &mut self,
         hw: &mut Hardware<CH>,
